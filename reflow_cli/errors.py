@@ -1,0 +1,160 @@
+"""The reflow exception family.
+
+Every error reflow raises on purpose derives from :class:`ReflowError`. Where
+the reference runtime (``offbit-reflow``) raised a builtin exception for the
+same situation, our class *also* derives from that builtin, so code ported
+with ``except ValueError:`` or ``except RuntimeError:`` keeps working.
+
+The tree::
+
+    ReflowError
+    ├── MessageError                 a message value or JSON form is wrong
+    │   ├── MessageFormatError       malformed ``{"type", "data"}`` form (RuntimeError)
+    │   ├── MessageValueError        value of the wrong shape (ValueError)
+    │   ├── MessageTypeError         value of the wrong Python type (TypeError)
+    │   └── MessageOverflowError     integer outside i64 (OverflowError)
+    ├── GraphError                   graph mutation or export is invalid (ValueError)
+    │   └── GraphFormatError         malformed Graph JSON export (RuntimeError)
+    ├── RegistryError                component registration or lookup failed
+    │   └── UnknownComponentError    no such template id (ValueError, RuntimeError)
+    ├── NetworkError                 network wiring or lifecycle misuse (RuntimeError)
+    │   ├── PortError                unknown port on a node (ValueError)
+    │   ├── NetworkStateError        e.g. ``start()`` twice
+    │   └── UnresolvedComponentsError  components missing at ``start()``
+    ├── ContextError                 misuse of the tick context (RuntimeError)
+    │   └── ContextArgumentError     wrong argument to ``done``/``send`` (ValueError)
+    ├── ActorError                   an actor's tick failed (carried in events/status)
+    └── StreamError                  stream misuse (RuntimeError)
+        └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActorError",
+    "ContextArgumentError",
+    "ContextError",
+    "GraphError",
+    "GraphFormatError",
+    "MessageError",
+    "MessageFormatError",
+    "MessageOverflowError",
+    "MessageTypeError",
+    "MessageValueError",
+    "NetworkError",
+    "NetworkStateError",
+    "NotAStreamError",
+    "PortError",
+    "ReflowError",
+    "RegistryError",
+    "StreamError",
+    "UnknownComponentError",
+    "UnresolvedComponentsError",
+]
+
+
+class ReflowError(Exception):
+    """Root of every error reflow raises on purpose."""
+
+
+# --- messages ---------------------------------------------------------------
+
+
+class MessageError(ReflowError):
+    """A message value or its JSON form is not acceptable."""
+
+
+class MessageFormatError(MessageError, RuntimeError):
+    """A ``{"type": ..., "data": ...}`` form is malformed (unknown tag, missing field...)."""
+
+
+class MessageValueError(MessageError, ValueError):
+    """A value has the wrong shape for the requested message type."""
+
+
+class MessageTypeError(MessageError, TypeError):
+    """A value has the wrong Python type for the requested message type."""
+
+
+class MessageOverflowError(MessageError, OverflowError):
+    """An integer does not fit the 64-bit signed range of ``Integer`` messages."""
+
+
+# --- graphs -----------------------------------------------------------------
+
+
+class GraphError(ReflowError, ValueError):
+    """A graph mutation names something that does not exist, or is otherwise invalid."""
+
+
+class GraphFormatError(GraphError, RuntimeError):
+    """A Graph JSON export is malformed (missing field, wrong type)."""
+
+
+# --- components and registry ------------------------------------------------
+
+
+class RegistryError(ReflowError):
+    """A component could not be registered or looked up."""
+
+
+class UnknownComponentError(RegistryError, ValueError, RuntimeError):
+    """No component is registered under the requested template id."""
+
+
+# --- networks ---------------------------------------------------------------
+
+
+class NetworkError(ReflowError, RuntimeError):
+    """A network was wired or driven incorrectly."""
+
+
+class PortError(NetworkError, ValueError):
+    """A connection, IIP or output names a port the component does not declare."""
+
+
+class NetworkStateError(NetworkError):
+    """The call does not fit the network's lifecycle state (e.g. ``start()`` twice)."""
+
+
+class UnresolvedComponentsError(NetworkError):
+    """Components used by nodes could not be resolved when the network started."""
+
+    def __init__(self, missing: dict[str, str]) -> None:
+        self.missing = dict(missing)
+        listing = ", ".join(f"{node!r} uses {comp!r}" for node, comp in sorted(missing.items()))
+        super().__init__(
+            f"{len(missing)} node(s) use unknown components: {listing}; "
+            "register them with register_actor() before start(), or check the template ids"
+        )
+
+
+# --- actors and their tick context ------------------------------------------
+
+
+class ContextError(ReflowError, RuntimeError):
+    """The tick context was misused (``done`` twice, ``send`` after ``done``...)."""
+
+
+class ContextArgumentError(ContextError, ValueError):
+    """An argument to a context method has the wrong shape (e.g. ``done(5)``)."""
+
+
+class ActorError(ReflowError):
+    """An actor's tick failed; carries the node id and the error text."""
+
+    def __init__(self, node_id: str, error: str) -> None:
+        self.node_id = node_id
+        self.error = error
+        super().__init__(f"node {node_id!r} failed: {error}")
+
+
+# --- streams ----------------------------------------------------------------
+
+
+class StreamError(ReflowError, RuntimeError):
+    """A stream was misused (taken twice, written after ``end``...)."""
+
+
+class NotAStreamError(StreamError, ValueError):
+    """``take_stream()`` was called on a message that is not a ``StreamHandle``."""
