@@ -15,10 +15,12 @@ The tree::
     │   └── MessageOverflowError     integer outside i64 (OverflowError)
     ├── GraphError                   graph mutation or export is invalid (ValueError)
     │   └── GraphFormatError         malformed Graph JSON export (RuntimeError)
-    ├── RegistryError                component registration or lookup failed
-    │   └── UnknownComponentError    no such template id (ValueError, RuntimeError)
+    ├── RegistryError                component registration or lookup failed (RuntimeError)
+    │   ├── ComponentTypeError       not an actor, Actor subclass or factory (TypeError)
+    │   └── UnknownComponentError    no such template id (ValueError)
     ├── NetworkError                 network wiring or lifecycle misuse (RuntimeError)
     │   ├── PortError                unknown port on a node (ValueError)
+    │   ├── ConfigError              node config fails its schema (ValueError)
     │   ├── NetworkStateError        e.g. ``start()`` twice
     │   └── UnresolvedComponentsError  components missing at ``start()``
     ├── ContextError                 misuse of the tick context (RuntimeError)
@@ -32,6 +34,8 @@ from __future__ import annotations
 
 __all__ = [
     "ActorError",
+    "ComponentTypeError",
+    "ConfigError",
     "ContextArgumentError",
     "ContextError",
     "GraphError",
@@ -94,11 +98,15 @@ class GraphFormatError(GraphError, RuntimeError):
 # --- components and registry ------------------------------------------------
 
 
-class RegistryError(ReflowError):
-    """A component could not be registered or looked up."""
+class RegistryError(ReflowError, RuntimeError):
+    """A component could not be registered or looked up (e.g. an id registered twice)."""
 
 
-class UnknownComponentError(RegistryError, ValueError, RuntimeError):
+class ComponentTypeError(RegistryError, TypeError):
+    """Something that is not an actor, an Actor subclass or a factory was registered."""
+
+
+class UnknownComponentError(RegistryError, ValueError):
     """No component is registered under the requested template id."""
 
 
@@ -158,3 +166,7 @@ class StreamError(ReflowError, RuntimeError):
 
 class NotAStreamError(StreamError, ValueError):
     """``take_stream()`` was called on a message that is not a ``StreamHandle``."""
+
+
+class ConfigError(NetworkError, ValueError):
+    """A node's config does not match its component's config schema."""

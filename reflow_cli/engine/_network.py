@@ -1,0 +1,276 @@
+"""``Network``: the SDK's way to build and run a graph of actors.
+
+The API is the reference runtime's (``register_actor``, ``add_node``,
+``add_connection``, ``add_initial``, ``start``, ``shutdown``, ``events``,
+``Network.from_graph``) plus what it lacks: ``wait()`` with a completion
+signal, ``run()``, ``run_async()``, ``stats()``, per-connection capacities and
+errors that name what is wrong.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from ..actor import ComponentSpec, suggest, unknown_port_error
+from ..errors import ConfigError, GraphError, NetworkError, NetworkStateError
+from ..graph import Graph
+from ..message import Message
+from ..registry import ComponentRegistry, default_registry
+from ._events import DEFAULT_EVENT_BUFFER, EventHub, EventStream
+from ._executor import Executor, Run, get_executor
+from ._plan import RunOptions
+from ._stats import NetworkStatistics
+from ._status import RunState, RunStatus
+
+__all__ = ["Network", "shutdown_all_networks"]
+
+_RUNNING: weakref.WeakSet[Network] = weakref.WeakSet()
+_RUNNING_LOCK = threading.Lock()
+
+
+def shutdown_all_networks(grace: float = 0.5) -> None:
+    """Shut down every network still running (installed as an ``atexit`` hook)."""
+    with _RUNNING_LOCK:
+        networks = list(_RUNNING)
+    for network in networks:
+        try:
+            network.shutdown(grace)
+        except Exception:  # pragma: no cover - best effort at interpreter exit
+            pass
+
+
+atexit.register(shutdown_all_networks)
+
+
+def _empty_stats() -> NetworkStatistics:
+    return NetworkStatistics(RunState.RUNNING, 0.0, {}, {}, {}, 0, 0)
+
+
+class Network:
+    """A graph of actors you build with method calls and run in the background.
+
+    ``config`` (the reference's NetworkConfig) is accepted and ignored.
+    ``on_error`` is the default error policy: ``"continue"`` (report the
+    failure as an ``ActorFailed`` event and a warning, and go on; the
+    reference's behaviour, minus the silence) or ``"fail"`` (the run stops
+    and ``wait()`` returns FAILED). ``capacity`` is the default inport
+    capacity. ``executor`` picks what runs the graph (``"trio"``).
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        on_error: str = "continue",
+        capacity: int = 64,
+        executor: str | Executor = "trio",
+    ) -> None:
+        if config is not None and not isinstance(config, Mapping):
+            raise ConfigError(f"Network(config) takes a dict or None, not {type(config).__name__}")
+        self._options = RunOptions(on_error=on_error, default_capacity=capacity)
+        self._executor = get_executor(executor)
+        self._graph = Graph("network", True)
+        self._registry = ComponentRegistry(parent=default_registry())
+        self._specs: dict[str, ComponentSpec | None] = {}
+        self._hub = EventHub()
+        self._run: Run | None = None
+        self._last_stats: NetworkStatistics | None = None
+        self._lock = threading.RLock()
+
+    # -- building ---------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        """The graph this network runs (exportable with ``graph.to_json()``)."""
+        return self._graph
+
+    def register_actor(self, template_id: str, actor: Any) -> None:
+        """Make ``actor`` available to this network's nodes as ``template_id``.
+
+        ``actor`` is an :class:`~reflow_cli.Actor` instance (shared by every
+        node using it), an ``Actor`` subclass or a ``factory(config)`` (one
+        instance per node, built with the node's config), or a subgraph.
+        The id shadows a catalog id of the same name for this network only.
+        """
+        self._registry.register(template_id, actor, source="this network")
+
+    def add_node(self, id: str, template_id: str, config: Mapping[str, Any] | None = None) -> None:  # noqa: A002
+        """Add node ``id`` running component ``template_id`` with ``config``."""
+        if not isinstance(id, str) or not id:
+            raise GraphError(f"a node id must be a non-empty string, not {id!r}")
+        entry = self._registry.lookup(template_id)
+        if config is not None and not isinstance(config, Mapping):
+            raise ConfigError(f"node {id!r}: config must be a dict or None, not {type(config).__name__}")
+        if id in self._specs:
+            raise GraphError(f"node {id!r} already exists; node ids must be unique")
+        self._graph.add_node(id, template_id, None if config is None else dict(config))
+        self._specs[id] = entry.spec
+
+    def _node_spec(self, node_id: str, role: str) -> ComponentSpec | None:
+        if node_id not in self._specs:
+            hint = suggest(node_id, self._specs)
+            raise GraphError(
+                f"{role} names node {node_id!r}, which does not exist"
+                + (f" (did you mean {hint!r}?)" if hint else "; add it with add_node() first")
+            )
+        return self._specs[node_id]
+
+    def _check_port(self, node_id: str, port: str, direction: str) -> None:
+        spec = self._node_spec(node_id, f"this {direction}")
+        if spec is None:
+            return  # a factory component: its ports are checked at start()
+        known = spec.has_outport(port) if direction == "outport" else spec.has_inport(port)
+        if not known:
+            declared = spec.outports if direction == "outport" else spec.inports
+            raise unknown_port_error(node_id, self._graph_component(node_id), port, (p.name for p in declared), direction)
+
+    def _graph_component(self, node_id: str) -> str:
+        node = self._graph.get_node(node_id)
+        if isinstance(node, Mapping):
+            return str(node.get("component", "?"))
+        return str(getattr(node, "component", "?"))
+
+    def add_connection(
+        self, from_actor: str, from_port: str, to_actor: str, to_port: str, capacity: int | None = None
+    ) -> None:
+        """Connect ``from_actor.from_port`` to ``to_actor.to_port``.
+
+        ``capacity`` bounds the target inport's queue (default 64); two
+        connections into one inport must not ask for different capacities.
+        """
+        self._node_spec(from_actor, "this connection")
+        self._node_spec(to_actor, "this connection")
+        self._check_port(from_actor, from_port, "outport")
+        self._check_port(to_actor, to_port, "inport")
+        metadata = None
+        if capacity is not None:
+            if type(capacity) is not int or capacity < 1:
+                raise NetworkError(f"capacity must be a positive integer, not {capacity!r}")
+            metadata = {"reflow": {"capacity": capacity}}
+        self._graph.add_connection(from_actor, from_port, to_actor, to_port, metadata)
+
+    def add_initial(self, actor: str, port: str, message: Any) -> None:
+        """Queue an initial packet (a :class:`Message` or a tagged dict) for ``actor.port``.
+
+        IIPs are delivered in call order when the network starts; added while
+        it runs, they are delivered at once.
+        """
+        msg = Message.from_json(message)
+        self._check_port(actor, port, "inport")
+        with self._lock:
+            self._graph.add_initial(actor, port, msg)
+            run = self._run
+            if run is not None and self.is_running:
+                run.inject(actor, port, msg)
+
+    # -- running ----------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """True between ``start()`` and ``shutdown()``."""
+        return self in _RUNNING
+
+    def _compile(self) -> Run:
+        return self._executor.compile(self._graph, self._registry, self._options, self._hub)
+
+    def start(self) -> None:
+        """Start running in a background thread and return at once.
+
+        Raises :class:`~reflow_cli.errors.NetworkStateError` if already
+        running, and reports every unresolved component in one error.
+        """
+        with self._lock:
+            if self.is_running:
+                raise NetworkStateError("the network is already running; call shutdown() before starting it again")
+            run = self._compile()
+            self._run = run
+            run.start()
+            with _RUNNING_LOCK:
+                _RUNNING.add(self)
+
+    def wait(self, timeout: float | None = None) -> RunStatus:
+        """Block until the run is COMPLETE, STALLED, FAILED or CANCELLED, or ``timeout`` passes (TIMEOUT).
+
+        The result is truthy only when COMPLETE. The network keeps running
+        (more IIPs may follow); call :meth:`shutdown` to stop it.
+        """
+        run = self._run
+        if run is None:
+            raise NetworkStateError("the network has not been started; call start() or run() first")
+        return run.wait(timeout)
+
+    def shutdown(self, grace: float = 2.0) -> NetworkStatistics:
+        """Stop IIP feeds, let in-flight work finish for up to ``grace`` s, cancel, return stats.
+
+        Calling it again, or on a network never started, is harmless.
+        """
+        with self._lock:
+            run = self._run
+            if run is None or not self.is_running:
+                return self._last_stats or _empty_stats()
+            try:
+                self._last_stats = run.shutdown(grace)
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(self)
+            return self._last_stats
+
+    def run(self, timeout: float | None = None, grace: float = 2.0) -> RunStatus:
+        """``start()``, ``wait(timeout)``, ``shutdown(grace)``; returns the status."""
+        self.start()
+        try:
+            return self.wait(timeout)
+        finally:
+            self.shutdown(grace)
+
+    async def run_async(self, timeout: float | None = None, grace: float = 2.0) -> RunStatus:
+        """Run on the caller's trio loop until settled (or ``timeout``), then shut down."""
+        with self._lock:
+            if self.is_running:
+                raise NetworkStateError("the network is already running")
+            run = self._compile()
+            self._run = run
+        status = await run.run_here(timeout, grace)
+        self._last_stats = run.stats()
+        return status
+
+    # -- observing ----------------------------------------------------------------
+
+    def events(self, lossless: bool = False, buffer: int = DEFAULT_EVENT_BUFFER) -> EventStream:
+        """A new stream of every event from now on. Subscribe before ``start()`` to see them all.
+
+        ``buffer`` events are kept; beyond that the oldest are dropped (an
+        ``EventsDropped`` event says how many) unless ``lossless``, which
+        slows the network down to the reader's pace instead.
+        """
+        return self._hub.subscribe(lossless=lossless, buffer=buffer)
+
+    def stats(self) -> NetworkStatistics:
+        """Per node, inport and edge statistics of the current (or last) run."""
+        run = self._run
+        if run is None:
+            return _empty_stats()
+        if not self.is_running and self._last_stats is not None:
+            return self._last_stats
+        return run.stats()
+
+    @staticmethod
+    def from_graph(graph: Graph, **options: Any) -> Network:
+        """A network running ``graph``; each process's ``metadata`` is its config.
+
+        Components resolve at ``start()`` from ``register_actor`` calls made
+        before it, then from the catalog and loaded packs.
+        """
+        network = Network(**options)
+        network._graph = Graph.from_json(graph.to_json())
+        for process in network._graph.iter_processes():
+            network._specs[process.id] = None
+        return network
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running else "idle"
+        return f"<Network {len(self._specs)} nodes, {state}>"

@@ -1,0 +1,604 @@
+"""A running node: its inports and routes, its task loop, and how a tick ends.
+
+The hot path has no ``await`` per packet. A woken node pops a batch from its
+inports with one queue call, runs the ticks back to back, and pushes their
+outputs with non-blocking pushes. It awaits only when its input is empty
+(parks until a producer wakes it) or when a target inport is full (parks
+until that inport's consumer has drained it to half).
+
+Sync ``run`` methods execute inside a greenback portal, so a push that meets a
+full inport in the middle of a tick (``ctx.send`` of many packets) suspends
+just that tick, without blocking the trio thread or buffering without bound.
+New nodes get a per-batch portal (no memory while idle); a node that keeps
+running gets a permanent one (cheaper per batch).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import greenback
+import trio
+from trio.lowlevel import checkpoint, current_task
+
+from ..actor import (
+    ComponentSpec,
+    PortSpec,
+    TickContext,
+    _DONE,
+    _FAILED,
+    _OPEN,
+    describe_exception,
+    unknown_port_error,
+)
+from ..errors import PortError
+from ..message import Message
+from ._events import EventHub, event_payload, now_ms
+from ._ports import Edge, Inport
+from ._scheduler import PARK_INPUT, PARK_NONE, PARK_SPACE, Scheduler
+from ._streams import current_scheduler
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._run import TrioRun
+
+__all__ = ["BATCH_SIZE", "NodeRuntime"]
+
+log = logging.getLogger("reflow.engine")
+
+#: Ticks a node runs back to back before letting other tasks run.
+BATCH_SIZE = 128
+#: Packets ``ctx.send`` gathers per port before pushing them (one push_many).
+SEND_FLUSH = 64
+#: Batches after which a sync node keeps a permanent greenback portal.
+_PORTAL_AFTER_BATCHES = 3
+
+_perf = time.perf_counter
+_get_ident = threading.get_ident
+
+
+def _abort_park_factory(node: NodeRuntime) -> Callable[[Any], trio.lowlevel.Abort]:
+    def abort(_raise_cancel: Any) -> trio.lowlevel.Abort:
+        if node.waiting_on is not None:
+            try:
+                node.waiting_on.space_waiters.remove(node)
+            except ValueError:
+                pass
+        return node.sched.unpark_cancelled(node)
+
+    return abort
+
+
+class NodeRuntime:
+    """One node of a running network."""
+
+    __slots__ = (
+        "id",
+        "template_id",
+        "actor",
+        "spec",
+        "config",
+        "state",
+        "pools",
+        "policy",
+        "run",
+        "sched",
+        "hub",
+        "inports",
+        "inport_list",
+        "routes",
+        "outbox",
+        "_outbox_routes",
+        "out_exact",
+        "out_patterns",
+        "await_all",
+        "mode",
+        "run_fn",
+        "parked",
+        "waiting_on",
+        "task",
+        "abort_park",
+        "ticks",
+        "failures",
+        "starved_s",
+        "blocked_s",
+        "stopped",
+        "leftover",
+        "_has_input",
+        "_batch",
+        "_rr",
+    )
+
+    def __init__(
+        self,
+        run: TrioRun,
+        node_id: str,
+        template_id: str,
+        actor: Any,
+        spec: ComponentSpec,
+        config: dict[str, Any],
+        policy: str,
+    ) -> None:
+        self.id = node_id
+        self.template_id = template_id
+        self.actor = actor
+        self.spec = spec
+        self.config = config
+        self.state: dict[str, Any] = {}
+        self.pools: dict[str, dict[str, Any]] = {}
+        self.policy = policy
+        self.run = run
+        self.sched: Scheduler = run.sched
+        self.hub: EventHub = run.hub
+        self.inports: dict[str, Inport] = {}
+        self.inport_list: tuple[Inport, ...] = ()
+        self.routes: dict[str, tuple[Edge, ...]] = {}
+        self.outbox: dict[str, list[Message]] = {}
+        self._outbox_routes: tuple[tuple[list[Message], str, tuple[Edge, ...]], ...] = ()
+        self.out_exact = spec._out_exact
+        self.out_patterns: tuple[PortSpec, ...] = tuple(p for p in spec.outports if p.is_pattern)
+        self.await_all = spec.await_all_inports
+        self.mode = "threaded" if spec.threaded else ("async" if spec.is_async else "sync")
+        self.run_fn = actor.run
+        self.parked = PARK_NONE
+        self.waiting_on: Inport | None = None
+        self.task: Any = None
+        self.abort_park = _abort_park_factory(self)
+        self.ticks = 0
+        self.failures = 0
+        self.starved_s = 0.0
+        self.blocked_s = 0.0
+        self.stopped = False
+        self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
+        self._rr = 0
+        self._bind_input_strategy()
+
+    # -- wiring (compile time) -------------------------------------------------------
+
+    def add_inport(self, name: str, capacity: int) -> Inport:
+        """Create the FIFO for inport ``name``."""
+        inport = Inport(self, name, capacity)
+        self.inports[name] = inport
+        self.inport_list = (*self.inport_list, inport)
+        self._bind_input_strategy()
+        return inport
+
+    def _bind_input_strategy(self) -> None:
+        ports = self.inport_list
+        if not ports:
+            self._has_input = _never
+            self._batch = _nothing
+        elif self.await_all:
+            self._has_input = self._all_ready
+            self._batch = self._batch_await_all
+        elif len(ports) == 1:
+            self._has_input = ports[0].queue.__bool__
+            self._batch = self._batch_single
+        else:
+            self._has_input = self._any_ready
+            self._batch = self._batch_multi
+
+    def _all_ready(self) -> bool:
+        for inport in self.inport_list:
+            if not inport.queue:
+                return False
+        return True
+
+    def _any_ready(self) -> bool:
+        for inport in self.inport_list:
+            if inport.queue:
+                return True
+        return False
+
+    # -- ports -----------------------------------------------------------------------
+
+    def has_outport(self, port: str) -> bool:
+        """Whether ``port`` is a declared outport of this node's component."""
+        if port in self.out_exact:
+            return True
+        for pattern in self.out_patterns:
+            if pattern.matches(port):
+                return True
+        return False
+
+    def unknown_outport(self, port: Any) -> PortError:
+        """The error for an output on an undeclared port."""
+        return unknown_port_error(self.id, self.template_id, str(port), (p.name for p in self.spec.outports), "outport")
+
+    # -- task -----------------------------------------------------------------------------
+
+    async def main(self) -> None:
+        """The node's task: setup, the tick loop, teardown."""
+        self.task = current_task()
+        current_scheduler.set(self.sched)  # streams created in this node's ticks belong to this run
+        try:
+            if await self._setup():
+                if self.mode == "sync":
+                    await self._loop_sync()
+                else:
+                    await self._loop_one_by_one()
+            else:
+                # setup failed: the node cannot tick; park for good so the run can settle
+                await self.sched.park(self, PARK_INPUT)
+                while True:
+                    await self.sched.park(self, PARK_INPUT)
+        finally:
+            self.stopped = True
+            with trio.CancelScope(shield=True) as scope:
+                scope.deadline = trio.current_time() + self.run.teardown_timeout
+                await self._teardown()
+            if self.hub.active:
+                self.hub.publish({"_type": "ActorStopped", "actorId": self.id, "ticks": self.ticks, "timestamp": now_ms()})
+
+    async def _call_hook(self, name: str) -> bool:
+        hook = getattr(self.actor, name, None)
+        if hook is None:
+            return True
+        ctx = TickContext(self, {})
+        try:
+            if self.mode == "threaded":
+                result = await trio.to_thread.run_sync(hook, ctx)
+            else:
+                result = await greenback.with_portal_run_sync(hook, ctx)
+            if hasattr(result, "__await__"):
+                await result
+        except Exception as exc:  # a failing hook is a node failure, reported like a tick's
+            self._failed({}, f"{name} failed: {describe_exception(exc)}")
+            return False
+        return True
+
+    async def _setup(self) -> bool:
+        ok = await self._call_hook("setup")
+        await self.flush_async()  # packets setup() sent
+        return ok
+
+    async def _teardown(self) -> None:
+        await self._call_hook("teardown")
+
+    async def _park_input(self) -> None:
+        empty = [p for p in self.inport_list if not p.queue]
+        started = _perf()
+        await self.sched.park(self, PARK_INPUT)
+        waited = _perf() - started
+        self.starved_s += waited
+        for inport in empty:
+            inport.starved_s += waited
+
+    async def _loop_sync(self) -> None:
+        has_input = self._has_input
+        hub = self.hub
+        portal = False
+        batches = 0
+        while True:
+            if not has_input():
+                await self._park_input()
+                has_input = self._has_input  # inports may have been added while parked
+                continue
+            if portal:
+                self._batch()
+            else:
+                await greenback.with_portal_run_sync(self._batch)
+                batches += 1
+                if batches >= _PORTAL_AFTER_BATCHES:
+                    await greenback.ensure_portal()
+                    portal = True
+            if hub.congested:
+                await hub.wait_uncongested()
+            if has_input():
+                await checkpoint()  # let the nodes we just fed run
+
+    async def _loop_one_by_one(self) -> None:
+        """Async and threaded actors: one tick at a time, awaiting each."""
+        await greenback.ensure_portal()  # routing may block on full inports from sync code
+        threaded = self.mode == "threaded"
+        hub = self.hub
+        while True:
+            inputs = self._take_one()
+            if inputs is None:
+                await self._park_input()
+                continue
+            ctx = TickContext(self, inputs)
+            try:
+                if threaded:
+                    await trio.to_thread.run_sync(self.run_fn, ctx)
+                else:
+                    await self.run_fn(ctx)
+            except Exception as exc:
+                self._raised(ctx, exc)
+            else:
+                self._finish(ctx)
+            await self.flush_async()
+            if hub.congested:
+                await hub.wait_uncongested()
+            await checkpoint()
+
+    # -- taking input ---------------------------------------------------------------------
+
+    def _pop(self, inport: Inport, limit: int) -> list[Any]:
+        queue = inport.queue
+        before = len(queue)
+        items = inport.pop_many(limit)
+        inport.note_pop(before, len(items))
+        if inport.space_waiters and len(queue) <= inport.low_water:
+            self.sched.wake_senders(inport.space_waiters)
+        return items
+
+    def _take_one(self) -> dict[str, Any] | None:
+        ports = self.inport_list
+        if not ports:
+            return None
+        if self.await_all:
+            if not self._all_ready():
+                return None
+            return {p.name: self._pop(p, 1)[0] for p in ports}
+        count = len(ports)
+        for offset in range(count):
+            inport = ports[(self._rr + offset) % count]
+            if inport.queue:
+                self._rr = (self._rr + offset + 1) % count
+                return {inport.name: self._pop(inport, 1)[0]}
+        return None
+
+    # -- batches (sync actors) ------------------------------------------------------------------
+
+    def _run_ticks(self, port: str, items: list[Any]) -> None:
+        """Run one tick per item on ``port``, then flush the outputs (the hot loop)."""
+        run = self.run_fn
+        outbox_get = self.outbox.get
+        self.ticks += len(items)
+        remaining = iter(items)
+        try:
+            for message in remaining:
+                ctx = TickContext(self, {port: message})
+                try:
+                    run(ctx)
+                except Exception as exc:
+                    self._raised(ctx, exc)
+                    continue
+                # inlined _finish for the common case: done() with outputs
+                if ctx._status == _DONE:
+                    outputs = ctx._outputs
+                    if outputs:
+                        for out_port, out in outputs.items():
+                            pending = outbox_get(out_port)
+                            if pending is not None and out is not None:
+                                pending.append(out)
+                            elif out is not None and out_port == "error":
+                                self._error_port_packet(out)
+                else:
+                    self._finish(ctx, count=False)
+        except BaseException:
+            self.leftover.extend(remaining)
+            raise
+        self.flush()
+
+    def _batch_single(self) -> None:
+        inport = self.inport_list[0]
+        queue = inport.queue
+        budget = BATCH_SIZE
+        # keep going while input keeps coming (a self-loop refills its own queue at each flush)
+        while budget > 0 and queue:
+            items = self._pop(inport, budget)
+            budget -= len(items)
+            self._run_ticks(inport.name, items)
+
+    def _batch_multi(self) -> None:
+        budget = BATCH_SIZE
+        while budget > 0 and self._any_ready():
+            for inport in self.inport_list:
+                if inport.queue and budget > 0:
+                    items = self._pop(inport, budget)
+                    budget -= len(items)
+                    self._run_ticks(inport.name, items)
+
+    def _batch_await_all(self) -> None:
+        budget = BATCH_SIZE
+        while budget > 0 and self._all_ready():
+            budget -= self._ticks_await_all(budget)
+
+    def _ticks_await_all(self, limit: int) -> int:
+        ports = self.inport_list
+        count = min(len(p.queue) for p in ports)
+        if count > limit:
+            count = limit
+        names = [p.name for p in ports]
+        columns = [self._pop(p, count) for p in ports]
+        rows = iter(zip(*columns))
+        run = self.run_fn
+        self.ticks += count
+        try:
+            for row in rows:
+                ctx = TickContext(self, dict(zip(names, row)))
+                try:
+                    run(ctx)
+                except Exception as exc:
+                    self._raised(ctx, exc)
+                    continue
+                self._finish(ctx, count=False)
+        except BaseException:
+            self.leftover.extend(dict(zip(names, row)) for row in rows)
+            raise
+        self.flush()
+        return count
+
+    # -- ending a tick ---------------------------------------------------------------------------
+
+    def _finish(self, ctx: TickContext, count: bool = True) -> None:
+        """Queue a finished tick's outputs in the outbox (flushed after the batch)."""
+        if count:
+            self.ticks += 1
+        status = ctx._status
+        if status == _DONE:
+            outputs = ctx._outputs
+        elif status == _OPEN:  # returned without done(): an implicit done()
+            ctx._status = _DONE
+            outputs = ctx._emitted
+        else:
+            self._failed(ctx.inputs, ctx._error)
+            return
+        if outputs:
+            outbox = self.outbox
+            for port, message in outputs.items():
+                if message is not None:
+                    pending = outbox.get(port)
+                    if pending is not None:
+                        pending.append(message)
+                    elif port == "error":
+                        self._error_port_packet(message)
+
+    def _raised(self, ctx: TickContext, exc: Exception) -> None:
+        status = ctx._status
+        if status == _OPEN:
+            ctx._status = _FAILED
+            self._failed(ctx.inputs, describe_exception(exc))
+            return
+        # raised after done()/fail(): finish what was decided, and report the exception too
+        self._finish(ctx, count=False)
+        if status == _DONE:
+            self._failed(ctx.inputs, describe_exception(exc))
+
+    def _failed(self, inputs: dict[str, Any], error: str) -> None:
+        self.failures += 1
+        self.run.report_failure(self, inputs, error)
+
+    def _error_port_packet(self, message: Message) -> None:
+        data = message._data
+        text = data if isinstance(data, str) else repr(event_payload(message))
+        self._failed({"error": message}, f"packet on unconnected error port: {text}")
+
+    # -- sending -----------------------------------------------------------------------------------
+    #
+    # Outputs wait in a per-port outbox and go out with one push_many per edge
+    # when a batch (or an async tick) ends, or earlier when ctx.send has
+    # gathered SEND_FLUSH packets. FIFO per edge holds because every output of
+    # a node passes through the same outbox list, in call order.
+
+    def bind_routes(self, routes: dict[str, tuple[Edge, ...]]) -> None:
+        """Wire this node's outports to the inports they feed (compile time)."""
+        self.routes = routes
+        self.outbox = {port: [] for port in routes}
+        self._outbox_routes = tuple((self.outbox[port], port, edges) for port, edges in routes.items())
+
+    def flush(self) -> None:
+        """Push every pending output (sync; suspends the tick through greenback when a target is full)."""
+        for pending, port, edges in self._outbox_routes:
+            if pending:
+                single = pending[0] if len(pending) == 1 else None
+                for edge in edges:
+                    if single is not None:  # one packet: a plain push is cheaper than push_many
+                        if not edge.inport.try_push(single):
+                            greenback.await_(self._push_rest(edge, pending, 0))
+                    else:
+                        pushed = edge.inport.push_many(pending)
+                        if pushed < len(pending):
+                            greenback.await_(self._push_rest(edge, pending, pushed))
+                    self._after_push(edge, port, pending)
+                pending.clear()
+
+    async def flush_async(self) -> None:
+        """Async form of :meth:`flush`."""
+        for pending, port, edges in self._outbox_routes:
+            if pending:
+                for edge in edges:
+                    pushed = edge.inport.push_many(pending)
+                    if pushed < len(pending):
+                        await self._push_rest(edge, pending, pushed)
+                    self._after_push(edge, port, pending)
+                pending.clear()
+
+    def _after_push(self, edge: Edge, port: str, messages: list[Message]) -> None:
+        edge.sent += len(messages)
+        inport = edge.inport
+        consumer = inport.node
+        if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
+            self.sched.wake(consumer)
+        if self.hub.active:
+            publish = self.hub.publish
+            src = self.id
+            dst = consumer.id
+            dst_port = inport.name
+            for message in messages:
+                publish(
+                    {
+                        "_type": "MessageSent",
+                        "fromActor": src,
+                        "fromPort": port,
+                        "toActor": dst,
+                        "toPort": dst_port,
+                        "message": event_payload(message),
+                        "timestamp": now_ms(),
+                    }
+                )
+
+    async def _push_rest(self, edge: Edge, messages: list[Message], start: int) -> None:
+        """Wait for room in ``edge``'s inport until ``messages[start:]`` are all in."""
+        inport = edge.inport
+        consumer = inport.node
+        started = _perf()
+        edge.waiting = True
+        self.waiting_on = inport
+        try:
+            while True:
+                # the consumer must be running to make room for us
+                if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
+                    self.sched.wake(consumer)
+                inport.space_waiters.append(self)
+                if inport.high_water < inport.capacity:
+                    inport.high_water = inport.capacity
+                await self.sched.park(self, PARK_SPACE)
+                start += inport.push_many(messages, start)
+                if start >= len(messages):
+                    return
+        finally:
+            edge.waiting = False
+            self.waiting_on = None
+            waited = _perf() - started
+            edge.blocked_s += waited
+            inport.blocked_s += waited
+            self.blocked_s += waited
+
+    def send_now(self, port: str, message: Message) -> None:
+        """``ctx.send`` of one packet: queued in the outbox, pushed once SEND_FLUSH are waiting.
+
+        From a worker thread (threaded actors) the packet is pushed through
+        the trio thread at once.
+        """
+        if _get_ident() != self.sched.trio_ident:
+            trio.from_thread.run(self.send_async, port, message, trio_token=self.sched.token)
+            return
+        pending = self.outbox.get(port)
+        if pending is None:
+            if port == "error":
+                self._error_port_packet(message)
+            return
+        pending.append(message)
+        if len(pending) >= SEND_FLUSH:
+            self.flush()
+
+    async def send_async(self, port: str, message: Message) -> None:
+        """``await ctx.send_async`` of one packet: pushed before this returns."""
+        pending = self.outbox.get(port)
+        if pending is None:
+            if port == "error":
+                self._error_port_packet(message)
+            return
+        pending.append(message)
+        await self.flush_async()
+
+    def pending_outputs(self) -> int:
+        """Outputs produced but not yet pushed (counted as undelivered if the run is cancelled)."""
+        return sum(len(pending) for pending in self.outbox.values())
+
+    def __repr__(self) -> str:
+        return f"<NodeRuntime {self.id} ({self.template_id})>"
+
+
+def _never() -> bool:
+    return False
+
+
+def _nothing() -> None:
+    return None
