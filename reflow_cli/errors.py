@@ -12,14 +12,17 @@ The tree::
     │   ├── MessageFormatError       malformed ``{"type", "data"}`` form (RuntimeError)
     │   ├── MessageValueError        value of the wrong shape (ValueError)
     │   ├── MessageTypeError         value of the wrong Python type (TypeError)
-    │   └── MessageOverflowError     integer outside i64 (OverflowError)
+    │   ├── MessageOverflowError     integer outside i64 (OverflowError)
+    │   └── MessageRangeError        number out of range in a JSON form (all three builtins)
     ├── GraphError                   graph mutation or export is invalid (ValueError)
+    │   ├── GraphTypeError           argument of the wrong type (TypeError)
     │   └── GraphFormatError         malformed Graph JSON export (RuntimeError)
     ├── RegistryError                component registration or lookup failed (RuntimeError)
     │   ├── ComponentTypeError       not an actor, Actor subclass or factory (TypeError)
     │   └── UnknownComponentError    no such template id (ValueError)
     ├── NetworkError                 network wiring or lifecycle misuse (RuntimeError)
     │   ├── PortError                unknown port on a node (ValueError)
+    │   ├── CapacityError            bad or conflicting queue capacity (ValueError)
     │   ├── ConfigError              node config fails its schema (ValueError)
     │   ├── NetworkStateError        e.g. ``start()`` twice
     │   └── UnresolvedComponentsError  components missing at ``start()``
@@ -34,15 +37,18 @@ from __future__ import annotations
 
 __all__ = [
     "ActorError",
+    "CapacityError",
     "ComponentTypeError",
     "ConfigError",
     "ContextArgumentError",
     "ContextError",
     "GraphError",
     "GraphFormatError",
+    "GraphTypeError",
     "MessageError",
     "MessageFormatError",
     "MessageOverflowError",
+    "MessageRangeError",
     "MessageTypeError",
     "MessageValueError",
     "NetworkError",
@@ -84,11 +90,19 @@ class MessageOverflowError(MessageError, OverflowError):
     """An integer does not fit the 64-bit signed range of ``Integer`` messages."""
 
 
+class MessageRangeError(MessageFormatError, MessageOverflowError, ValueError):
+    """A number in a JSON form is out of range (also a ValueError/RuntimeError, as the reference raised)."""
+
+
 # --- graphs -----------------------------------------------------------------
 
 
 class GraphError(ReflowError, ValueError):
     """A graph mutation names something that does not exist, or is otherwise invalid."""
+
+
+class GraphTypeError(GraphError, TypeError):
+    """A graph method got an argument of the wrong Python type (e.g. a non-str node id)."""
 
 
 class GraphFormatError(GraphError, RuntimeError):
@@ -166,6 +180,10 @@ class StreamError(ReflowError, RuntimeError):
 
 class NotAStreamError(StreamError, ValueError):
     """``take_stream()`` was called on a message that is not a ``StreamHandle``."""
+
+
+class CapacityError(NetworkError, ValueError):
+    """A queue capacity is not a positive integer, or two connections ask one inport for different ones."""
 
 
 class ConfigError(NetworkError, ValueError):

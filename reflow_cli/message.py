@@ -21,12 +21,14 @@ exists only in JSON. ``Encoded`` is opaque and never decoded.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable, ClassVar
 
 from .errors import (
+    MessageError,
     MessageFormatError,
     MessageOverflowError,
+    MessageRangeError,
     MessageTypeError,
     MessageValueError,
     NotAStreamError,
@@ -96,13 +98,16 @@ def _invalid(value: Any, expected: str) -> MessageFormatError:
     return MessageFormatError(f"invalid type: {_describe(value)}, expected {expected}")
 
 
-def check_json_value(value: Any, where: str = "value") -> None:
+def check_json_value(value: Any, where: str = "value") -> bool:
     """Raise :class:`MessageValueError` unless ``value`` is JSON-shaped.
 
     JSON-shaped means ``None``, ``bool``, ``int``, ``float``, ``str``, lists or
     tuples of such values, dicts with ``str`` keys, and nested :class:`Message`
-    objects (which have a JSON form of their own).
+    objects (which have a JSON form of their own). Sets are accepted too (as
+    the reference does, they become arrays): the result is True when the value
+    holds one and must go through :func:`json_ready` before use.
     """
+    has_set = False
     stack = [value]
     pop, push = stack.pop, stack.append
     while stack:
@@ -125,6 +130,10 @@ def check_json_value(value: Any, where: str = "value") -> None:
             continue
         elif isinstance(item, Message):
             continue
+        elif isinstance(item, (set, frozenset)):
+            has_set = True
+            for element in item:
+                push(element)
         elif isinstance(item, (list, tuple)):
             for element in item:
                 push(element)
@@ -135,6 +144,24 @@ def check_json_value(value: Any, where: str = "value") -> None:
                 f"python → json: {where} contains a {type(item).__name__} value ({item!r:.60}), "
                 "which has no JSON form; use Message.bytes() for binary data or convert it"
             )
+    return has_set
+
+
+def _without_sets(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return [_without_sets(v) for v in value]
+    if type(value) is list or type(value) is tuple:
+        return type(value)(_without_sets(v) for v in value)
+    if type(value) is dict:
+        return {k: _without_sets(v) for k, v in value.items()}
+    return value
+
+
+def json_ready(value: Any, where: str = "value") -> Any:
+    """Check ``value`` is JSON-shaped and return it (a copy with sets as lists, if it held sets)."""
+    if check_json_value(value, where):
+        return _without_sets(value)
+    return value
 
 
 def to_json_value(value: Any) -> Any:
@@ -174,11 +201,11 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _check_i64(value: int) -> int:
+def _check_i64(value: int, error: type[MessageError] = MessageOverflowError) -> int:
     if not _I64_MIN <= value <= _I64_MAX:
-        raise MessageOverflowError(
-            f"integer {value} does not fit an Integer message (64-bit signed: "
-            f"{_I64_MIN}..{_I64_MAX}); use Message.float() or Message.string()"
+        raise error(
+            f"invalid value: integer `{value}`, expected i64 (64-bit signed: "
+            f"{_I64_MIN}..{_I64_MAX}); use a Float or a String for larger numbers"
         )
     return value
 
@@ -218,6 +245,8 @@ def _int_field(mapping: Mapping[str, Any], name: str, optional: bool = False) ->
         return None
     if type(value) is not int:
         raise _invalid(value, "u64")
+    if not 0 <= value < 2**64:
+        raise MessageRangeError(f"invalid value: integer `{value}`, expected u64")
     return value
 
 
@@ -225,7 +254,7 @@ def _payload_from_json(tag: str, data: Any) -> Any:
     """Validate and convert the JSON ``data`` of a ``tag`` message to its in-memory form."""
     if tag == "Integer":
         if type(data) is int:
-            return _check_i64(data)
+            return _check_i64(data, MessageRangeError)
         raise _invalid(data, "i64")
     if tag == "Float":
         if type(data) is _py_float:
@@ -245,11 +274,9 @@ def _payload_from_json(tag: str, data: Any) -> Any:
         raise _invalid(data, "a boolean")
     if tag == "Array":
         if type(data) is list:
-            check_json_value(data, "Array data")
-            return data
+            return json_ready(data, "Array data")
         if isinstance(data, (list, tuple)):
-            check_json_value(data, "Array data")
-            return list(data)
+            return json_ready(list(data), "Array data")
         raise _invalid(data, "a sequence")
     if tag == "Bytes" or tag == "Encoded":
         return _bytes_from_json(data, tag)
@@ -276,12 +303,10 @@ def _payload_from_json(tag: str, data: Any) -> Any:
                 f"unknown variant `{event_type}`, expected one of "
                 + ", ".join(f"`{t}`" for t in _NETWORK_EVENT_TYPES)
             )
-        payload = _field(data, "data")
-        check_json_value(payload, "NetworkEvent data")
+        payload = json_ready(_field(data, "data"), "NetworkEvent data")
         return {"event_type": event_type, "data": payload}
     # Event, Object, Optional, Any: any JSON value.
-    check_json_value(data, f"{tag} data")
-    return data
+    return json_ready(data, f"{tag} data")
 
 
 class Message(Mapping[str, Any]):
@@ -337,9 +362,9 @@ class Message(Mapping[str, Any]):
 
     @staticmethod
     def float(v: float) -> Message:
-        """A ``Float``; ints are converted. NaN and infinities are allowed."""
+        """A ``Float``; ints (and bools) are converted. NaN and infinities are allowed."""
         if type(v) is not _py_float:
-            if isinstance(v, (int, _py_float)) and not isinstance(v, bool):
+            if isinstance(v, (int, _py_float)):
                 v = _py_float(v)
             else:
                 raise MessageTypeError(f"argument 'v': must be a real number, not {type(v).__name__}")
@@ -369,20 +394,20 @@ class Message(Mapping[str, Any]):
         return message
 
     @staticmethod
-    def array(value: list[Any] | tuple[Any, ...]) -> Message:
-        """An ``Array`` of JSON values (a tuple becomes a list)."""
+    def array(value: Iterable[Any]) -> Message:
+        """An ``Array`` of JSON values; any sequence or set (tuple, range...) becomes a list."""
         if type(value) is not list:
-            if not isinstance(value, (list, tuple)):
-                raise MessageValueError("value is not a JSON array")
+            if isinstance(value, (str, _py_bytes, bytearray, Mapping)) or not isinstance(
+                value, (Sequence, set, frozenset)
+            ):
+                raise MessageValueError(f"value is not a JSON array (got {type(value).__name__})")
             value = list(value)
-        check_json_value(value, "Array data")
-        return Message._make("Array", value)
+        return Message._make("Array", json_ready(value, "Array data"))
 
     @staticmethod
     def object(value: Any) -> Message:
-        """An ``Object``: any JSON value (usually a dict with string keys)."""
-        check_json_value(value, "Object data")
-        return Message._make("Object", value)
+        """An ``Object``: any JSON value (usually a dict with string keys; sets become lists)."""
+        return Message._make("Object", json_ready(value, "Object data"))
 
     @staticmethod
     def bytes(v: bytes | bytearray | memoryview) -> Message:
@@ -408,20 +433,17 @@ class Message(Mapping[str, Any]):
     @staticmethod
     def event(value: Any) -> Message:
         """An ``Event`` carrying any JSON value."""
-        check_json_value(value, "Event data")
-        return Message._make("Event", value)
+        return Message._make("Event", json_ready(value, "Event data"))
 
     @staticmethod
     def optional(value: Any = None) -> Message:
         """An ``Optional``: a JSON value or ``None``."""
-        check_json_value(value, "Optional data")
-        return Message._make("Optional", value)
+        return Message._make("Optional", json_ready(value, "Optional data"))
 
     @staticmethod
     def any(value: Any) -> Message:
         """An ``Any`` carrying any JSON value."""
-        check_json_value(value, "Any data")
-        return Message._make("Any", value)
+        return Message._make("Any", json_ready(value, "Any data"))
 
     @staticmethod
     def encoded(v: bytes | bytearray | memoryview) -> Message:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..actor import ComponentSpec, suggest, unknown_port_error
-from ..errors import ConfigError, GraphError, NetworkError, NetworkStateError
+from ..errors import CapacityError, ConfigError, GraphError, NetworkError, NetworkStateError
 from ..graph import Graph
 from ..message import Message
 from ..registry import ComponentRegistry, default_registry
@@ -149,7 +149,7 @@ class Network:
         metadata = None
         if capacity is not None:
             if type(capacity) is not int or capacity < 1:
-                raise NetworkError(f"capacity must be a positive integer, not {capacity!r}")
+                raise CapacityError(f"capacity must be a positive integer, not {capacity!r}")
             metadata = {"reflow": {"capacity": capacity}}
         self._graph.add_connection(from_actor, from_port, to_actor, to_port, metadata)
 

@@ -51,8 +51,6 @@ log = logging.getLogger("reflow.engine")
 
 #: Ticks a node runs back to back before letting other tasks run.
 BATCH_SIZE = 128
-#: Packets ``ctx.send`` gathers per port before pushing them (one push_many).
-SEND_FLUSH = 64
 #: Batches after which a sync node keeps a permanent greenback portal.
 _PORTAL_AFTER_BATCHES = 3
 
@@ -322,8 +320,10 @@ class NodeRuntime:
         before = len(queue)
         items = inport.pop_many(limit)
         inport.note_pop(before, len(items))
-        if inport.space_waiters and len(queue) <= inport.low_water:
-            self.sched.wake_senders(inport.space_waiters)
+        if inport.space_waiters:
+            length = len(queue)
+            if length <= inport.low_water:
+                self.sched.wake_senders(inport.space_waiters, inport.capacity - length)
         return items
 
     def _take_one(self) -> dict[str, Any] | None:
@@ -471,10 +471,10 @@ class NodeRuntime:
 
     # -- sending -----------------------------------------------------------------------------------
     #
-    # Outputs wait in a per-port outbox and go out with one push_many per edge
-    # when a batch (or an async tick) ends, or earlier when ctx.send has
-    # gathered SEND_FLUSH packets. FIFO per edge holds because every output of
-    # a node passes through the same outbox list, in call order.
+    # Outputs of done()/emit wait in a per-port outbox and go out with one
+    # push_many per edge when the batch (or an async tick) ends; ctx.send
+    # pushes at once. FIFO per edge holds because every output of a node passes
+    # through the same outbox list, in call order.
 
     def bind_routes(self, routes: dict[str, tuple[Edge, ...]]) -> None:
         """Wire this node's outports to the inports they feed (compile time)."""
@@ -561,10 +561,12 @@ class NodeRuntime:
             self.blocked_s += waited
 
     def send_now(self, port: str, message: Message) -> None:
-        """``ctx.send`` of one packet: queued in the outbox, pushed once SEND_FLUSH are waiting.
+        """``ctx.send`` of one packet: pushed before this returns (after earlier outputs, FIFO).
 
-        From a worker thread (threaded actors) the packet is pushed through
-        the trio thread at once.
+        It must not linger in the outbox: the tick may go on to wait for
+        something (a stream reader, say) that needs this packet delivered
+        first. From a worker thread (threaded actors) the packet is pushed
+        through the trio thread.
         """
         if _get_ident() != self.sched.trio_ident:
             trio.from_thread.run(self.send_async, port, message, trio_token=self.sched.token)
@@ -575,8 +577,7 @@ class NodeRuntime:
                 self._error_port_packet(message)
             return
         pending.append(message)
-        if len(pending) >= SEND_FLUSH:
-            self.flush()
+        self.flush()
 
     async def send_async(self, port: str, message: Message) -> None:
         """``await ctx.send_async`` of one packet: pushed before this returns."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..actor import ComponentSpec, actor_spec, unknown_port_error
-from ..errors import ConfigError, GraphError, NetworkError, UnresolvedComponentsError
+from ..errors import CapacityError, ConfigError, GraphError, NetworkError, UnresolvedComponentsError
 from ..graph import Graph
 from ..message import Message
 from ..registry import ComponentEntry, ComponentRegistry
@@ -102,7 +102,7 @@ def connection_capacity(metadata: Any) -> int | None:
     if capacity is None:
         return None
     if type(capacity) is not int or capacity < 1:
-        raise NetworkError(f"connection capacity must be a positive integer, not {capacity!r}")
+        raise CapacityError(f"connection capacity must be a positive integer, not {capacity!r}")
     return capacity
 
 
@@ -192,7 +192,7 @@ def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions)
         if capacity is not None:
             previous = capacities.get(key)
             if previous is not None and previous != capacity:
-                raise NetworkError(
+                raise CapacityError(
                     f"conflicting capacities for inport {conn.tgt_node}.{conn.tgt_port}: {previous} and {capacity}; "
                     "an inport has one queue, so give its connections the same capacity"
                 )

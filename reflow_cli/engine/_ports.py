@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ..native import make_queue
@@ -54,7 +55,7 @@ class Inport:
         self.try_push = self.queue.try_push
         self.push_many = self.queue.push_many
         self.pop_many = self.queue.pop_many
-        self.space_waiters: list[NodeRuntime] = []
+        self.space_waiters: deque[NodeRuntime] = deque()
         self.edges: list[Edge] = []
         self.received = 0  # packets taken by the consumer
         self.high_water = 0  # longest the queue has been

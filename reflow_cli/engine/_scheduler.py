@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -82,12 +83,17 @@ class Scheduler:
         self.active += 1
         reschedule(node.task)
 
-    def wake_senders(self, waiters: list[NodeRuntime]) -> None:
-        """Wake every sender parked on a full inport (the list is consumed)."""
-        for node in waiters:
+    def wake_senders(self, waiters: deque[NodeRuntime], room: int) -> None:
+        """Wake senders parked on a full inport, oldest first, at most one per free slot.
+
+        Waking every sender when a few slots free up would make thousands of
+        producers on one inport retry (and re-park) for each slot.
+        """
+        while waiters and room > 0:
+            node = waiters.popleft()
             if node.parked == PARK_SPACE:
                 self.wake(node)
-        waiters.clear()
+                room -= 1
 
     def unpark_cancelled(self, node: NodeRuntime) -> Abort:
         """Abort callback for a parked node being cancelled: undo its parking."""

@@ -1,0 +1,8 @@
+"""The ``reflow`` command: a thin typer layer over the library."""
+
+from __future__ import annotations
+
+from ._app import app as app
+from ._app import main as main
+
+__all__ = ["app", "main"]

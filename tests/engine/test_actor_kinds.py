@@ -1,0 +1,130 @@
+"""Sync, async and threaded actors, and running on an existing trio loop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import trio
+
+from reflow_cli import Actor, Message, Network, RunState
+from tests.actors import Collect
+
+
+class AsyncDouble(Actor):
+    inports = ["in"]
+    outports = ["out"]
+
+    async def run(self, ctx: Any) -> None:
+        await trio.sleep(0.001)
+        ctx.done({"out": Message.integer(ctx.inputs["in"]["data"] * 2)})
+
+
+class ThreadedSend(Actor):
+    inports = ["in"]
+    outports = ["out"]
+    threaded = True
+
+    def __init__(self) -> None:
+        self.threads: set[str] = set()
+
+    def run(self, ctx: Any) -> None:
+        self.threads.add(threading.current_thread().name)
+        time.sleep(0.001)  # blocking is fine here: this runs in a worker thread
+        for i in range(3):
+            ctx.send({"out": Message.integer(ctx.inputs["in"]["data"] * 10 + i)})
+        ctx.done({"out": Message.string("end")})
+
+
+def test_async_run_is_awaited_on_trio() -> None:
+    net = Network()
+    collect = Collect()
+    net.register_actor("double", AsyncDouble())
+    net.register_actor("col", collect)
+    net.add_node("d", "double")
+    net.add_node("c", "col")
+    net.add_connection("d", "out", "c", "in")
+    for i in range(5):
+        net.add_initial("d", "in", Message.integer(i))
+    assert net.run(timeout=5)
+    assert collect.items == [0, 2, 4, 6, 8]
+
+
+def test_threaded_run_sends_from_a_worker_thread_in_order() -> None:
+    net = Network()
+    collect = Collect()
+    actor = ThreadedSend()
+    net.register_actor("t", actor)
+    net.register_actor("col", collect)
+    net.add_node("t", "t")
+    net.add_node("c", "col")
+    net.add_connection("t", "out", "c", "in", capacity=2)
+    for i in range(4):
+        net.add_initial("t", "in", Message.integer(i))
+    assert net.run(timeout=10)
+    expected: list[Any] = []
+    for i in range(4):
+        expected += [i * 10, i * 10 + 1, i * 10 + 2, "end"]
+    assert collect.items == expected
+    assert "reflow-network" not in actor.threads
+
+
+def test_sync_send_inside_async_run_waits_for_room() -> None:
+    class MixedSender(Actor):
+        inports = ["in"]
+        outports = ["out"]
+
+        async def run(self, ctx: Any) -> None:
+            for i in range(200):
+                ctx.send({"out": Message.integer(i)})  # sync send on a full inport suspends the tick
+            await ctx.send_async({"out": Message.string("last")})
+
+    net = Network()
+    collect = Collect()
+    net.register_actor("m", MixedSender())
+    net.register_actor("col", collect)
+    net.add_node("m", "m")
+    net.add_node("c", "col")
+    net.add_connection("m", "out", "c", "in", capacity=4)
+    net.add_initial("m", "in", Message.flow())
+    assert net.run(timeout=10)
+    assert collect.items == [*range(200), "last"]
+
+
+def test_run_async_on_an_existing_trio_loop() -> None:
+    net = Network()
+    collect = Collect()
+    net.register_actor("double", AsyncDouble())
+    net.register_actor("col", collect)
+    net.add_node("d", "double")
+    net.add_node("c", "col")
+    net.add_connection("d", "out", "c", "in")
+    net.add_initial("d", "in", Message.integer(21))
+
+    async def main() -> Any:
+        return await net.run_async(timeout=5)
+
+    status = trio.run(main)
+    assert status == RunState.COMPLETE
+    assert collect.items == [42]
+    assert net.stats().nodes["d"].ticks == 1
+
+
+def test_run_async_timeout() -> None:
+    class Forever(Actor):
+        inports = ["in"]
+        outports: list[str] = []
+
+        async def run(self, ctx: Any) -> None:
+            await trio.sleep_forever()
+
+    net = Network()
+    net.register_actor("f", Forever())
+    net.add_node("f", "f")
+    net.add_initial("f", "in", Message.flow())
+
+    async def main() -> Any:
+        return await net.run_async(timeout=0.05, grace=0.05)
+
+    assert trio.run(main) == RunState.TIMEOUT
