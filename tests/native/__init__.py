@@ -1,0 +1,1 @@
+"""Tests of reflow_cli.native (the inport queues)."""
