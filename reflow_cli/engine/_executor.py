@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+import trio
+
 from ..errors import NetworkError
 from ..graph import Graph
 from ..message import Message
@@ -42,8 +44,10 @@ class Run(Protocol):
     def stats(self) -> NetworkStatistics:
         """A snapshot of the run's statistics."""
 
-    async def run_here(self, timeout: float | None = None, grace: float = 2.0) -> RunStatus:
-        """Run inside the caller's trio loop until settled, then shut down."""
+    async def run_here(
+        self, timeout: float | None = None, grace: float = 2.0, stop: trio.Event | None = None
+    ) -> RunStatus:
+        """Run inside the caller's trio loop until settled, ``timeout`` or ``stop``; then shut down."""
 
 
 @runtime_checkable

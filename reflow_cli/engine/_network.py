@@ -227,14 +227,20 @@ class Network:
         finally:
             self.shutdown(grace)
 
-    async def run_async(self, timeout: float | None = None, grace: float = 2.0) -> RunStatus:
-        """Run on the caller's trio loop until settled (or ``timeout``), then shut down."""
+    async def run_async(
+        self, timeout: float | None = None, grace: float = 2.0, stop: Any = None
+    ) -> RunStatus:
+        """Run on the caller's trio loop until settled, ``timeout``, or ``stop`` (a ``trio.Event``) is set.
+
+        Then shut down: at once when the run settled, gracefully otherwise
+        (sources stop, accepted work drains for up to ``grace`` seconds).
+        """
         with self._lock:
             if self.is_running:
                 raise NetworkStateError("the network is already running")
             run = self._compile()
             self._run = run
-        status = await run.run_here(timeout, grace)
+        status = await run.run_here(timeout, grace, stop)
         self._last_stats = run.stats()
         return status
 

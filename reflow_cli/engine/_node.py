@@ -105,6 +105,8 @@ class NodeRuntime:
         "blocked_s",
         "stopped",
         "leftover",
+        "tick_scope",
+        "is_source",
         "_has_input",
         "_batch",
         "_rr",
@@ -151,6 +153,8 @@ class NodeRuntime:
         self.blocked_s = 0.0
         self.stopped = False
         self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
+        self.tick_scope: trio.CancelScope | None = None  # the async tick running now, if any
+        self.is_source = True  # no connection leads into this node (set at compile time)
         self._rr = 0
         self._bind_input_strategy()
 
@@ -299,15 +303,21 @@ class NodeRuntime:
                 await self._park_input()
                 continue
             ctx = TickContext(self, inputs)
-            try:
-                if threaded:
-                    await trio.to_thread.run_sync(self.run_fn, ctx)
+            with trio.CancelScope() as scope:
+                self.tick_scope = scope
+                try:
+                    if threaded:
+                        await trio.to_thread.run_sync(self.run_fn, ctx)
+                    else:
+                        await self.run_fn(ctx)
+                except Exception as exc:
+                    self._raised(ctx, exc)
                 else:
-                    await self.run_fn(ctx)
-            except Exception as exc:
-                self._raised(ctx, exc)
-            else:
-                self._finish(ctx)
+                    self._finish(ctx)
+            self.tick_scope = None
+            if scope.cancelled_caught:  # stopped by a graceful shutdown: what it sent stays sent
+                self.ticks += 1
+                ctx._status = _FAILED
             await self.flush_async()
             if hub.congested:
                 await hub.wait_uncongested()
@@ -486,15 +496,10 @@ class NodeRuntime:
         """Push every pending output (sync; suspends the tick through greenback when a target is full)."""
         for pending, port, edges in self._outbox_routes:
             if pending:
-                single = pending[0] if len(pending) == 1 else None
                 for edge in edges:
-                    if single is not None:  # one packet: a plain push is cheaper than push_many
-                        if not edge.inport.try_push(single):
-                            greenback.await_(self._push_rest(edge, pending, 0))
-                    else:
-                        pushed = edge.inport.push_many(pending)
-                        if pushed < len(pending):
-                            greenback.await_(self._push_rest(edge, pending, pushed))
+                    pushed = _push_now(edge.inport, pending)
+                    if pushed < len(pending):
+                        greenback.await_(self._push_rest(edge, pending, pushed))
                     self._after_push(edge, port, pending)
                 pending.clear()
 
@@ -503,7 +508,7 @@ class NodeRuntime:
         for pending, port, edges in self._outbox_routes:
             if pending:
                 for edge in edges:
-                    pushed = edge.inport.push_many(pending)
+                    pushed = _push_now(edge.inport, pending)
                     if pushed < len(pending):
                         await self._push_rest(edge, pending, pushed)
                     self._after_push(edge, port, pending)
@@ -595,6 +600,13 @@ class NodeRuntime:
 
     def __repr__(self) -> str:
         return f"<NodeRuntime {self.id} ({self.template_id})>"
+
+
+def _push_now(inport: Inport, messages: list[Message]) -> int:
+    """Push what fits without waiting; a single packet takes the cheaper single push."""
+    if len(messages) == 1:
+        return 1 if inport.try_push(messages[0]) else 0
+    return inport.push_many(messages)
 
 
 def _never() -> bool:

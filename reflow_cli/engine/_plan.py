@@ -20,7 +20,7 @@ from ..message import Message
 from ..registry import ComponentEntry, ComponentRegistry
 from ._ports import DEFAULT_CAPACITY
 
-__all__ = ["ERROR_POLICIES", "NetworkPlan", "PlannedEdge", "PlannedInitial", "PlannedNode", "RunOptions", "plan_network"]
+__all__ = ["ERROR_POLICIES", "RESERVED_METADATA_KEY", "node_settings", "NetworkPlan", "PlannedEdge", "PlannedInitial", "PlannedNode", "RunOptions", "plan_network"]
 
 #: Error policies understood by the engine's failure hook.
 ERROR_POLICIES = ("continue", "fail")
@@ -127,14 +127,31 @@ def _validate_config(node_id: str, spec: ComponentSpec, config: dict[str, Any]) 
         raise ConfigError(f"node {node_id!r} ({spec.component}): config {where}: {first.message}")
 
 
+#: Key of a process's metadata that holds reflow's own settings (not part of the config).
+RESERVED_METADATA_KEY = "reflow"
+
+
+def node_settings(metadata: Any) -> Mapping[str, Any]:
+    """reflow's own per-node settings (``metadata.reflow``: on_error, description...)."""
+    if isinstance(metadata, Mapping):
+        settings = metadata.get(RESERVED_METADATA_KEY)
+        if isinstance(settings, Mapping):
+            return settings
+    return {}
+
+
 def node_config(node_id: str, spec: ComponentSpec, metadata: Any) -> dict[str, Any]:
-    """Defaults from the component's schema, overridden by the node's config."""
+    """Defaults from the component's schema, overridden by the node's config.
+
+    A process's metadata is its config, except the reserved ``reflow`` key,
+    which carries reflow's own settings for the node.
+    """
     if metadata is None:
         metadata = {}
     elif not isinstance(metadata, Mapping):
         raise ConfigError(f"node {node_id!r}: config must be a dict or None, not {type(metadata).__name__}")
     config = spec.config_defaults()
-    config.update(metadata)
+    config.update((key, value) for key, value in metadata.items() if key != RESERVED_METADATA_KEY)
     _validate_config(node_id, spec, config)
     return config
 
@@ -152,7 +169,8 @@ def resolve_node(entry: ComponentEntry, node_id: str, metadata: Any) -> tuple[An
     raw = {} if metadata is None else metadata
     if not isinstance(raw, Mapping):
         raise ConfigError(f"node {node_id!r}: config must be a dict or None, not {type(raw).__name__}")
-    actor = entry.instantiate(dict(raw))
+    raw = {key: value for key, value in raw.items() if key != RESERVED_METADATA_KEY}
+    actor = entry.instantiate(raw)
     spec = actor_spec(actor)
     return actor, spec, node_config(node_id, spec, raw)
 
@@ -166,7 +184,9 @@ def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions)
         if entry is None:
             missing[process.id] = process.component
             continue
-        policy = options.node_policies.get(process.id, options.on_error)
+        policy = options.node_policies.get(process.id) or node_settings(process.metadata).get("on_error") or options.on_error
+        if policy not in ERROR_POLICIES:
+            raise ConfigError(f"node {process.id!r}: unknown error policy {policy!r}; use one of {', '.join(ERROR_POLICIES)}")
         actor, spec, config = resolve_node(entry, process.id, process.metadata)
         nodes[process.id] = PlannedNode(process.id, process.component, entry, spec, config, policy, actor)
     if missing:

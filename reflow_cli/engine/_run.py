@@ -101,6 +101,7 @@ class TrioRun:
         default = plan.options.default_capacity
         routes: dict[tuple[str, str], list[Edge]] = {}
         for planned_edge in plan.edges:
+            self.nodes[planned_edge.tgt].is_source = False
             inport = self._inport(planned_edge.tgt, planned_edge.tgt_port, default)
             edge = Edge(planned_edge.src, planned_edge.src_port, inport)
             inport.edges.append(edge)
@@ -245,8 +246,20 @@ class TrioRun:
         if self._cancel_scope is not None:
             self._cancel_scope.cancel()
 
-    async def _shutdown_async(self, grace: float) -> None:
+    async def _shutdown_async(self, grace: float, stop_sources: bool = False) -> None:
+        """Graceful stop: no new input, let what was accepted drain for ``grace`` s, then cancel.
+
+        IIP feeders stop. With ``stop_sources`` (a stop was requested: a
+        duration reached, a signal), the async ticks of *source* nodes (no
+        connection leads into them: timers, servers, long-running readers) are
+        cancelled too, so they produce nothing new; everything they already
+        sent is still processed.
+        """
         self._feeding = False
+        if stop_sources:
+            for node in self.nodes.values():
+                if node.is_source and node.tick_scope is not None:
+                    node.tick_scope.cancel()
         for feeder in list(self._feeders):
             if feeder.parked:
                 try:
@@ -316,17 +329,43 @@ class TrioRun:
         self.hub.detach()
         return self.stats()
 
-    async def run_here(self, timeout: float | None = None, grace: float = 2.0) -> RunStatus:
-        """Run inside the current trio loop until settled (or ``timeout``), then shut down."""
+    async def run_here(
+        self, timeout: float | None = None, grace: float = 2.0, stop: trio.Event | None = None
+    ) -> RunStatus:
+        """Run inside the current trio loop until settled, ``timeout``, or ``stop`` is set; then shut down.
+
+        A settled run (COMPLETE, STALLED, FAILED) stops at once. On a timeout
+        or a ``stop`` the shutdown is graceful (see :meth:`_shutdown_async`)
+        and the status is TIMEOUT, or CANCELLED when stopped before settling
+        (the run's own status if it settled during the grace period).
+        """
         async with trio.open_nursery() as nursery:
             await nursery.start(self._main)
-            status: RunStatus
-            with trio.move_on_after(float("inf") if timeout is None else timeout) as waited:
-                status = await self.sched.wait_async()
-            if waited.cancelled_caught:
-                status = RunStatus(RunState.TIMEOUT, elapsed_s=time.perf_counter() - self.sched.started_at,
-                                   detail=f"still running after {timeout} s")
-            await self._shutdown_async(0 if status.state is not RunState.TIMEOUT else grace)
+            deadline = float("inf") if timeout is None else trio.current_time() + timeout
+            status: RunStatus | None = None
+            with trio.move_on_at(deadline):
+                async with trio.open_nursery() as waiters:
+                    if stop is not None:
+                        async def stopped() -> None:
+                            await stop.wait()
+                            waiters.cancel_scope.cancel()
+
+                        waiters.start_soon(stopped)
+                    status = await self.sched.wait_async()
+                    waiters.cancel_scope.cancel()
+            elapsed = time.perf_counter() - self.sched.started_at
+            if status is None:
+                timed_out = stop is None or not stop.is_set()
+                await self._shutdown_async(grace, stop_sources=not timed_out)
+                settled = self.sched.status
+                if timed_out:
+                    status = RunStatus(RunState.TIMEOUT, elapsed_s=elapsed, detail=f"still running after {timeout} s")
+                elif settled is not None and settled.state is not RunState.STALLED:
+                    status = settled
+                else:
+                    status = RunStatus(RunState.CANCELLED, elapsed_s=elapsed, detail="stopped on request")
+            else:
+                await self._shutdown_async(0)
         self._stopped.set()
         self._finish_shutdown()
         return status

@@ -1,0 +1,152 @@
+"""``reflow run`` and ``reflow graph``: thin layers over the spec loader, the runner and the diagrams."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._app import app
+
+#: ``reflow run`` exit codes (documented in docs/cli.md).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_STALLED = 3
+EXIT_TIMEOUT = 124
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+_EXIT_BY_REASON = {
+    "complete": EXIT_OK,
+    "duration": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "stalled": EXIT_STALLED,
+    "timeout": EXIT_TIMEOUT,
+    "SIGINT": EXIT_SIGINT,
+    "SIGTERM": EXIT_SIGTERM,
+    "cancelled": EXIT_FAILED,
+}
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _load(files: list[Path], sets: list[str]) -> Any:
+    """Load and validate the spec; print diagnostics; exit 1 when it is invalid."""
+    from ..spec import format_diagnostics, load_pipeline
+
+    if len(files) != 1:
+        _err("error: `reflow run` takes one pipeline file for now (composing several arrives with `reflow compose`)")
+        raise typer.Exit(EXIT_USAGE)
+    loaded = load_pipeline(files[0], overrides=tuple(sets))
+    if loaded.diagnostics:
+        _err(format_diagnostics(loaded.diagnostics, "text").rstrip())
+    if not loaded.ok:
+        raise typer.Exit(EXIT_FAILED)
+    return loaded
+
+
+def _describe_failure(outcome: Any) -> str:
+    failure = outcome.status.failure
+    if failure is None:
+        return f"error: the run failed: {outcome.status.describe()}"
+    inputs = ", ".join(f"{port}={data!r}"[:200] for port, data in failure.inputs.items()) or "(no input)"
+    return f"error: node {failure.node!r} ({failure.component}) failed: {failure.error}\n  input: {inputs}"
+
+
+@app.command()
+def run(
+    files: list[Path] = typer.Argument(..., help="The pipeline spec (YAML, or the Graph JSON export).", exists=True, dir_okay=False),
+    sets: list[str] = typer.Option([], "--set", metavar="NODE.KEY=VALUE", help="Override a node's config value (YAML value)."),
+    trace: Path | None = typer.Option(None, "--trace", help="Write every event as JSON lines to this file."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Give up after this many seconds (exit 124)."),
+    duration: float | None = typer.Option(None, "--duration", min=0, help="Stop gracefully after this many seconds (exit 0)."),
+    grace: float = typer.Option(5.0, "--grace", min=0, help="Seconds accepted work may take to drain when stopping."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what the pipeline itself prints."),
+) -> None:
+    """Run a pipeline until it is complete, then print a summary.
+
+    Example: reflow run examples/logs/pipeline.yaml --set read.path=other.log
+
+    Exit codes: 0 complete (or --duration reached), 1 a node failed or the spec is invalid,
+    2 usage, 3 stalled, 124 --timeout, 130/143 interrupted by SIGINT/SIGTERM (after a graceful stop).
+    """
+    from ..runner import pipeline_network, run_to_end
+
+    loaded = _load(files, sets)
+    network = pipeline_network(loaded)
+    progress: Any = None
+    if not quiet:
+        from ._progress import LiveView, PlainProgress
+
+        progress = LiveView() if sys.stderr.isatty() else PlainProgress()
+    try:
+        outcome = run_to_end(network, timeout=timeout, duration=duration, grace=grace, trace=trace, progress=progress)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        _err("interrupted twice: stopped at once")
+        raise typer.Exit(EXIT_SIGINT) from None
+    if progress is not None:
+        progress.close()
+    code = _EXIT_BY_REASON.get(outcome.reason, EXIT_FAILED)
+    if not quiet:
+        from ._progress import summary_lines
+
+        headline = {
+            "complete": "complete",
+            "duration": f"stopped after --duration {duration:g} s" if duration is not None else "stopped",
+            "SIGINT": "interrupted (SIGINT), stopped gracefully",
+            "SIGTERM": "terminated (SIGTERM), stopped gracefully",
+        }.get(outcome.reason, outcome.reason)
+        for line in summary_lines(outcome.stats, f"reflow: {headline}"):
+            _err(line)
+        if trace is not None:
+            _err(f"trace: {outcome.trace_events:,} events written to {trace}")
+    if outcome.reason == "failed":
+        _err(_describe_failure(outcome))
+    elif outcome.reason == "stalled":
+        _err(f"error: the pipeline {outcome.status.describe()}")
+    elif outcome.reason == "timeout":
+        _err(f"error: still running after --timeout {timeout:g} s")
+    if outcome.stats.failures and outcome.reason != "failed":
+        _err(f"warning: {outcome.stats.failures} tick(s) failed (see the ActorFailed events)")
+    if outcome.stats.undelivered and outcome.reason in ("SIGINT", "SIGTERM", "timeout", "duration"):
+        _err(f"note: {outcome.stats.undelivered:,} packet(s) were still queued when the run stopped")
+    raise typer.Exit(code)
+
+
+@app.command()
+def graph(
+    file: Path = typer.Argument(..., help="The pipeline spec (YAML, or the Graph JSON export).", exists=True, dir_okay=False),
+    fmt: str = typer.Option("mermaid", "--format", "-f", help="mermaid, dot or svg (svg needs Graphviz's `dot`)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Draw a pipeline as a Mermaid or Graphviz diagram.
+
+    Example: reflow graph examples/logs/pipeline.yaml --format svg -o logs.svg
+    """
+    from ..diagram import DiagramError, to_dot, to_mermaid, to_svg
+    from ..spec import format_diagnostics, load_pipeline
+
+    renderers = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}
+    if fmt not in renderers:
+        _err(f"error: unknown format {fmt!r}; use mermaid, dot or svg")
+        raise typer.Exit(EXIT_USAGE)
+    loaded = load_pipeline(file, allow_import=False)
+    if not loaded.ok:
+        _err(format_diagnostics(loaded.diagnostics, "text").rstrip())
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        text = renderers[fmt](loaded.graph)
+    except DiagramError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
