@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ContextArgumentError, ContextError, MessageValueError, PortError, RegistryError
+from .errors import ContextArgumentError, ContextError, ContextTypeError, MessageValueError, PortError, RegistryError
 from .message import MESSAGE_TAGS, Message, check_json_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -340,26 +340,34 @@ class TickContext:
 
     - ``inputs``: ``{port: message}``; each message is a read-only mapping
       with ``["type"]``/``["data"]`` (and ``.take_stream()``).
-    - ``config``: the node's config (defaults filled in). Do not mutate.
+    - ``config``: the node's config (defaults filled in): a copy per tick, so
+      changes made in one tick do not leak into the next.
     - ``state``: a per-node dict for non-JSON objects (clients, sessions...).
     - ``node_id``: the id of the node running this tick.
     """
 
-    __slots__ = ("inputs", "config", "state", "_node", "_emitted", "_outputs", "_status", "_error")
+    __slots__ = ("inputs", "state", "_node", "_config", "_emitted", "_outputs", "_status", "_error")
 
     inputs: dict[str, Message]
-    config: dict[str, Any]
     state: dict[str, Any]
 
     def __init__(self, node: NodeRuntime, inputs: dict[str, Message]) -> None:
         self._node = node
         self.inputs = inputs
-        self.config = node.config
         self.state = node.state
+        self._config = None
         self._emitted = None
         self._outputs = None
         self._status = _OPEN
         self._error = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """This node's config, copied on first use in each tick (read-only attribute)."""
+        config = self._config
+        if config is None:
+            config = self._config = dict(self._node.config)
+        return config
 
     @property
     def node_id(self) -> str:
@@ -370,7 +378,7 @@ class TickContext:
 
     def _check_port(self, port: Any) -> None:
         if not self._node.has_outport(port):
-            raise self._node.unknown_outport(port)
+            raise _bad_port(self._node, port)
 
     def emit(self, port: str, message: Any) -> None:
         """Queue a packet on ``port``; flushed at ``done``. The last emit per port wins."""
@@ -394,7 +402,7 @@ class TickContext:
         node = self._node
         for port, value in messages.items():
             if not node.has_outport(port):
-                raise node.unknown_outport(port)
+                raise _bad_port(node, port)
             message = value if type(value) is Message else coerce_output(value, port)
             if message is not None:
                 node.send_now(port, message)
@@ -408,7 +416,7 @@ class TickContext:
         node = self._node
         for port, value in messages.items():
             if not node.has_outport(port):
-                raise node.unknown_outport(port)
+                raise _bad_port(node, port)
             message = coerce_output(value, port)
             if message is not None:
                 await node.send_async(port, message)
@@ -430,7 +438,7 @@ class TickContext:
             node = self._node
             for port, value in outputs.items():
                 if not node.has_outport(port):
-                    raise node.unknown_outport(port)
+                    raise _bad_port(node, port)
                 if type(value) is not Message and value is not None:
                     outputs = {p: coerce_output(v, p) for p, v in outputs.items()}
                     break
@@ -455,35 +463,38 @@ class TickContext:
 
     # -- pools -------------------------------------------------------------------
 
-    def pool(self, name: str) -> dict[str, Any]:
-        """A copy of the node's pool ``name`` as ``{id: value}``, keys sorted; ``{}`` if absent."""
-        entries = self._node.pools.get(name)
+    def pool(self, pool_name: str) -> dict[str, Any]:
+        """A copy of the node's pool ``pool_name`` as ``{id: value}``, keys sorted; ``{}`` if absent."""
+        entries = self._node.pools.get(_pool_name(pool_name))
         return {key: entries[key] for key in sorted(entries)} if entries else {}
 
-    def pool_upsert(self, name: str, id: str, value: Any) -> None:  # noqa: A002 - reference name
-        """Insert or replace ``id`` in pool ``name`` (per node, persists across ticks)."""
+    def pool_upsert(self, pool_name: str, id: str, value: Any) -> None:  # noqa: A002 - reference name
+        """Insert or replace ``id`` in pool ``pool_name`` (per node, persists across ticks)."""
+        name = _pool_name(pool_name)
         if not isinstance(id, str):
-            raise ContextArgumentError(f"pool id must be a string, not {type(id).__name__}")
+            raise ContextTypeError(f"argument 'id': a pool id must be a string, not {type(id).__name__} {id!r}")
         try:
             check_json_value(value, f"pool {name!r} value")
         except MessageValueError as exc:
             raise ContextArgumentError(str(exc)) from None
         self._node.pools.setdefault(name, {})[id] = value
 
-    def pool_remove(self, name: str, id: str) -> None:  # noqa: A002 - reference name
-        """Remove ``id`` from pool ``name`` (no error if absent)."""
-        entries = self._node.pools.get(name)
+    def pool_remove(self, pool_name: str, id: str) -> None:  # noqa: A002 - reference name
+        """Remove ``id`` from pool ``pool_name`` (no error if absent)."""
+        if not isinstance(id, str):
+            raise ContextTypeError(f"argument 'id': a pool id must be a string, not {type(id).__name__} {id!r}")
+        entries = self._node.pools.get(_pool_name(pool_name))
         if entries is not None:
             entries.pop(id, None)
 
-    def pool_count(self, name: str) -> int:
-        """Number of entries in pool ``name``."""
-        entries = self._node.pools.get(name)
+    def pool_count(self, pool_name: str) -> int:
+        """Number of entries in pool ``pool_name``."""
+        entries = self._node.pools.get(_pool_name(pool_name))
         return len(entries) if entries else 0
 
-    def pool_clear(self, name: str) -> None:
-        """Remove every entry of pool ``name`` (no error if absent)."""
-        self._node.pools.pop(name, None)
+    def pool_clear(self, pool_name: str) -> None:
+        """Remove every entry of pool ``pool_name`` (no error if absent)."""
+        self._node.pools.pop(_pool_name(pool_name), None)
 
     def __repr__(self) -> str:
         return f"<TickContext node={self._node.id!r} inputs={self.inputs!r}>"
@@ -491,6 +502,19 @@ class TickContext:
 
 #: The reference SDK's name for the tick context.
 ActorCallContext = TickContext
+
+
+def _pool_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise ContextTypeError(f"argument 'pool_name': a pool name must be a string, not {type(name).__name__} {name!r}")
+    return name
+
+
+def _bad_port(node: NodeRuntime, port: Any) -> ContextError | PortError:
+    """The error for an output on ``port``: not a string, or not declared."""
+    if not isinstance(port, str):
+        return ContextTypeError(f"argument 'port': a port name must be a string, not {type(port).__name__} {port!r}")
+    return node.unknown_outport(port)
 
 
 def _describe_error(error: Any) -> str:

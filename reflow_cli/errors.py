@@ -19,6 +19,7 @@ The tree::
     │   └── GraphFormatError         malformed Graph JSON export (RuntimeError)
     ├── RegistryError                component registration or lookup failed (RuntimeError)
     │   ├── ComponentTypeError       not an actor, Actor subclass or factory (TypeError)
+    │   ├── TemplateIdTypeError      a template id that is not a str (TypeError)
     │   └── UnknownComponentError    no such template id (ValueError)
     ├── NetworkError                 network wiring or lifecycle misuse (RuntimeError)
     │   ├── PortError                unknown port on a node (ValueError)
@@ -27,7 +28,8 @@ The tree::
     │   ├── NetworkStateError        e.g. ``start()`` twice
     │   └── UnresolvedComponentsError  components missing at ``start()``
     ├── ContextError                 misuse of the tick context (RuntimeError)
-    │   └── ContextArgumentError     wrong argument to ``done``/``send`` (ValueError)
+    │   ├── ContextArgumentError     wrong argument to ``done``/``send`` (ValueError)
+    │   └── ContextTypeError         a port or pool name that is not a str (TypeError)
     ├── ActorError                   an actor's tick failed (carried in events/status)
     └── StreamError                  stream misuse (RuntimeError)
         └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
@@ -42,6 +44,7 @@ __all__ = [
     "ConfigError",
     "ContextArgumentError",
     "ContextError",
+    "ContextTypeError",
     "GraphError",
     "GraphFormatError",
     "GraphTypeError",
@@ -58,6 +61,7 @@ __all__ = [
     "ReflowError",
     "RegistryError",
     "StreamError",
+    "TemplateIdTypeError",
     "UnknownComponentError",
     "UnresolvedComponentsError",
 ]
@@ -124,6 +128,10 @@ class UnknownComponentError(RegistryError, ValueError):
     """No component is registered under the requested template id."""
 
 
+class TemplateIdTypeError(RegistryError, TypeError):
+    """A template id is not a string."""
+
+
 # --- networks ---------------------------------------------------------------
 
 
@@ -160,6 +168,10 @@ class ContextError(ReflowError, RuntimeError):
 
 class ContextArgumentError(ContextError, ValueError):
     """An argument to a context method has the wrong shape (e.g. ``done(5)``)."""
+
+
+class ContextTypeError(ContextError, TypeError):
+    """A port name, pool name or pool id given to the tick context is not a string."""
 
 
 class ActorError(ReflowError):

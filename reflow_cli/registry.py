@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .actor import Actor, ComponentSpec, actor_spec, suggest
-from .errors import ComponentTypeError, RegistryError, UnknownComponentError
+from .errors import ComponentTypeError, RegistryError, TemplateIdTypeError, UnknownComponentError
 
 __all__ = [
     "ComponentEntry",
@@ -81,8 +81,10 @@ class ComponentEntry:
 
 def make_entry(template_id: str, component: Any, source: str = "user") -> ComponentEntry:
     """Check ``component`` and describe it as a :class:`ComponentEntry`."""
-    if not isinstance(template_id, str) or not template_id:
-        raise RegistryError(f"a template id must be a non-empty string, not {template_id!r}")
+    if not isinstance(template_id, str):
+        raise TemplateIdTypeError(f"argument 'template_id': a template id must be a string, not {type(template_id).__name__} {template_id!r}")
+    if not template_id:
+        raise RegistryError("a template id must not be empty")
     if isinstance(component, ComponentEntry):
         return ComponentEntry(template_id, component.factory, component.spec, component.source)
     subgraph_entry = getattr(component, "__reflow_component_entry__", None)
@@ -175,6 +177,8 @@ class ComponentRegistry:
 
     def lookup(self, template_id: str) -> ComponentEntry:
         """The entry for ``template_id``; :class:`UnknownComponentError` with a hint if absent."""
+        if not isinstance(template_id, str):
+            raise TemplateIdTypeError(f"argument 'template_id': a template id must be a string, not {type(template_id).__name__} {template_id!r}")
         entry = self.get(template_id)
         if entry is None:
             raise self.unknown(template_id)

@@ -20,7 +20,7 @@ from ..errors import CapacityError, ConfigError, GraphError, NetworkError, Netwo
 from ..graph import Graph
 from ..message import Message
 from ..registry import ComponentRegistry, default_registry
-from ._events import DEFAULT_EVENT_BUFFER, EventHub, EventStream
+from ._events import DEFAULT_EVENT_BUFFER, EventHub, EventStream, now_ms
 from ._executor import Executor, Run, get_executor
 from ._plan import RunOptions
 from ._stats import NetworkStatistics
@@ -70,7 +70,7 @@ class Network:
         executor: str | Executor = "trio",
     ) -> None:
         if config is not None and not isinstance(config, Mapping):
-            raise ConfigError(f"Network(config) takes a dict or None, not {type(config).__name__}")
+            raise ConfigError(f"Network(config) takes a dict or None, not {type(config).__name__} {config!r:.60}")
         self._options = RunOptions(on_error=on_error, default_capacity=capacity)
         self._executor = get_executor(executor)
         self._graph = Graph("network", True)
@@ -211,6 +211,10 @@ class Network:
         with self._lock:
             run = self._run
             if run is None or not self.is_running:
+                if run is None:  # never started: still tell subscribers, and let their reads end
+                    if self._hub.active:
+                        self._hub.publish({"_type": "NetworkShutdown", "timestamp": now_ms()})
+                    self._hub.detach()
                 return self._last_stats or _empty_stats()
             try:
                 self._last_stats = run.shutdown(grace)
