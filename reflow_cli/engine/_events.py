@@ -100,13 +100,26 @@ class EventHub:
     # -- publishing --------------------------------------------------------------------
 
     def publish(self, event: dict[str, Any]) -> None:
-        """Deliver ``event`` to every stream (the same dict: treat it as read-only)."""
+        """Deliver ``event`` to every stream (the same dict: treat it as read-only).
+
+        Readers are not woken per event: publishers call :meth:`wake_readers`
+        when a batch of work ends, so a busy run wakes a waiting reader once
+        per batch, not once per packet (readers also wake on their own every
+        quarter second).
+        """
         for stream in self.streams:
             if stream._put(event):
                 self.congested = True
 
+    def wake_readers(self) -> None:
+        """Wake the readers waiting for events (called at the end of a batch of work)."""
+        for stream in self.streams:
+            if stream._waiting:
+                stream._wake()
+
     async def wait_uncongested(self) -> None:
         """Wait until every lossless stream has room again (called by publishers)."""
+        self.wake_readers()
         while self.congested:
             if self._uncongested is None:
                 self._uncongested = trio.Event()
@@ -165,8 +178,6 @@ class EventStream:
                 return True
             queue.popleft()
             self._dropped += 1
-        if self._waiting:
-            self._wake()
         return self.lossless and len(queue) >= self.buffer
 
     def _full(self) -> bool:

@@ -223,9 +223,8 @@ class NodeRuntime:
                 else:
                     await self._loop_one_by_one()
             else:
-                # setup failed: the node cannot tick; park for good so the run can settle
-                await self.sched.park(self, PARK_INPUT)
-                while True:
+                # setup failed: the node cannot tick; park until the run stops so it can settle
+                while not self.run.stopping:
                     await self.sched.park(self, PARK_INPUT)
         finally:
             self.stopped = True
@@ -277,6 +276,8 @@ class NodeRuntime:
         while True:
             if not has_input():
                 await self._park_input()
+                if self.run.stopping:
+                    return
                 has_input = self._has_input  # inports may have been added while parked
                 continue
             if portal:
@@ -287,8 +288,10 @@ class NodeRuntime:
                 if batches >= _PORTAL_AFTER_BATCHES:
                     await greenback.ensure_portal()
                     portal = True
-            if hub.congested:
-                await hub.wait_uncongested()
+            if hub.active:
+                hub.wake_readers()
+                if hub.congested:
+                    await hub.wait_uncongested()
             if has_input():
                 await checkpoint()  # let the nodes we just fed run
 
@@ -301,6 +304,8 @@ class NodeRuntime:
             inputs = self._take_one()
             if inputs is None:
                 await self._park_input()
+                if self.run.stopping:
+                    return
                 continue
             ctx = TickContext(self, inputs)
             with trio.CancelScope() as scope:
@@ -319,8 +324,10 @@ class NodeRuntime:
                 self.ticks += 1
                 ctx._status = _FAILED
             await self.flush_async()
-            if hub.congested:
-                await hub.wait_uncongested()
+            if hub.active:
+                hub.wake_readers()
+                if hub.congested:
+                    await hub.wait_uncongested()
             await checkpoint()
 
     # -- taking input ---------------------------------------------------------------------

@@ -83,6 +83,12 @@ class Scheduler:
         self.active += 1
         reschedule(node.task)
 
+    def release(self, node: NodeRuntime) -> None:
+        """Wake a parked ``node`` so it can end (shutdown): the settled status stays as it is."""
+        node.parked = PARK_NONE
+        self.active += 1
+        reschedule(node.task)
+
     def wake_senders(self, waiters: deque[NodeRuntime], room: int) -> None:
         """Wake senders parked on a full inport, oldest first, at most one per free slot.
 
@@ -161,6 +167,8 @@ class Scheduler:
                 self.hub.publish(
                     {"_type": "NetworkStalled", "ports": list(ports), "edges": list(edges), "timestamp": now_ms()}
                 )
+        if self.hub.active:
+            self.hub.wake_readers()
         self.set_status(status)
 
     def set_status(self, status: RunStatus, *, final: bool = False) -> None:

@@ -15,6 +15,7 @@ or collected as :class:`SourceProblem` (the data is still usable).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -160,6 +161,19 @@ class Source:
 # -- YAML ------------------------------------------------------------------------
 
 _TAG = "tag:yaml.org,2002:"
+_PLAIN = "tag:reflow.dev,2026:plain"  # a plain scalar, typed by resolve_plain()
+_MERGE = object()  # resolve_plain("<<")
+# YAML 1.2 as ruamel.yaml reads it (its dumper quotes exactly what these would misread).
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULL = frozenset(("~", "null", "Null", "NULL", ""))
+_INT = re.compile(r"[-+]?(?:0b[0-1_]+|0o?[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+)\Z")
+_FLOAT = re.compile(
+    r"(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+    r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN))\Z"
+)
 _FLOW_CHARS = re.compile(r"[\[\]{}]")
 _INDENT = re.compile(r"^[ \t]+", re.M)
 _COMPACT = re.compile(r"(?:[-?:][ \t]+){32,}")
@@ -183,10 +197,44 @@ def _nesting_bound(text: str) -> int:
     return flow + indent + compact
 
 
+@functools.cache
+def _tags() -> tuple[Any, Any, Any, Any]:
+    """The shared tag objects our resolver hands out: plain scalar, str, seq, map."""
+    from ruamel.yaml.resolver import BaseResolver
+    from ruamel.yaml.tag import Tag
+
+    return (Tag(suffix=_PLAIN), BaseResolver.DEFAULT_SCALAR_TAG, BaseResolver.DEFAULT_SEQUENCE_TAG,
+            BaseResolver.DEFAULT_MAPPING_TAG)
+
+
+@functools.cache
+def _resolver_class() -> Any:
+    """A resolver that only marks plain scalars; :func:`resolve_plain` gives them their type.
+
+    ruamel's versioned resolver costs about 6 us a scalar (a third of parsing
+    a large spec); ours costs a dictionary lookup, and resolving ourselves
+    keeps the YAML 1.2 rules in one place.
+    """
+    from ruamel.yaml.nodes import ScalarNode, SequenceNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    plain, text, sequence, mapping = _tags()
+
+    class PlainResolver(VersionedResolver):  # type: ignore[misc]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                return plain if implicit[0] else text
+            return sequence if kind is SequenceNode else mapping
+
+    return PlainResolver
+
+
 def _yaml_parser(pure: bool) -> Any:
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=pure)
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.Resolver = _resolver_class()
+    return yaml
 
 
 def _compose(text: str) -> Any:
@@ -211,7 +259,9 @@ def _compose(text: str) -> Any:
     except ReaderError as exc:
         line, column = line_col(text, getattr(exc, "position", 0) or 0)
         character = getattr(exc, "character", None)
-        what = f"character {character!r}" if isinstance(character, str) else "a character"
+        if isinstance(character, str) and character:
+            character = ord(character[0])
+        what = f"character U+{character:04X}" if isinstance(character, int) else "a character"
         raise SourceError("E001", f"YAML syntax: {what} is not allowed in YAML text", line, column,
                           hint="the file may be binary, or contain control characters") from None
     except MarkedYAMLError as exc:
@@ -219,6 +269,9 @@ def _compose(text: str) -> Any:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = " ".join(str(exc.problem or "").split()) or "invalid YAML"
         context = " ".join(str(exc.context or "").split())
+        started = exc.context_mark
+        if context and started is not None and exc.problem_mark is not None and started.line != exc.problem_mark.line:
+            context += f" that starts on line {started.line + 1}"
         message = f"YAML syntax: {problem}" + (f" ({context})" if context and context not in problem else "")
         raise SourceError("E001", message, line, column, hint=_syntax_hint(problem)) from None
     except YAMLError as exc:
@@ -228,6 +281,8 @@ def _compose(text: str) -> Any:
 def _syntax_hint(problem: str) -> str | None:
     if "tab" in problem:
         return "indent with spaces, not tabs"
+    if "found unexpected ':'" in problem:
+        return 'quote text containing ":" inside [...] or {...}, e.g. {component: "python:my_actors:ParseLines"}'
     if "mapping values are not allowed" in problem:
         return "check the indentation, or quote a value that contains ': '"
     if "expected a single document" in problem:
@@ -244,6 +299,7 @@ class _Builder:
         self.visited: set[int] = set()
         self.active: set[int] = set()
         self.expanded = 0
+        self.alias_root: Path_ | None = None  # the outermost alias being expanded
         self.problems: list[SourceProblem] = []
 
     def build(self, node: Any, path: Path_, depth: int) -> Any:
@@ -253,15 +309,29 @@ class _Builder:
                 raise SourceError("E020", "a YAML alias refers to a node that contains it (a recursive alias)",
                                   path=path, hint="aliases must not refer to their own ancestors")
             self.expanded += 1
+            if self.alias_root is None:
+                self.alias_root = path
+                try:
+                    return self.build_node(node, path, depth)
+                finally:
+                    self.alias_root = None
             if self.expanded > MAX_EXPANSION:
+                # Aliases share their anchor's node, so point at the key holding the outermost one.
+                root = self.alias_root
+                while root and isinstance(root[-1], int):
+                    root = root[:-1]
                 raise SourceError(
                     "E020",
                     f"YAML aliases expand to more than {MAX_EXPANSION:,} nodes",
-                    path=path,
+                    path=root,
                     hint="this looks like a YAML bomb; use fewer or smaller aliases",
                 )
         else:
             self.visited.add(ident)
+        return self.build_node(node, path, depth)
+
+    def build_node(self, node: Any, path: Path_, depth: int) -> Any:
+        ident = id(node)
         kind = node.id
         if kind == "scalar":
             return self.scalar(node, path)
@@ -279,8 +349,10 @@ class _Builder:
             self.active.discard(ident)
 
     def check_tag(self, node: Any, expected: str, path: Path_) -> None:
+        if node.ctag is _tags()[2 if expected == "seq" else 3]:
+            return
         tag = node.tag or ""
-        if tag != _TAG + expected and not (expected == "map" and tag in (_TAG + "omap", _TAG + "set")):
+        if tag != _TAG + expected and not (expected == "map" and tag == _TAG + "set"):
             self.unsupported_tag(tag, path)
 
     def unsupported_tag(self, tag: str, path: Path_) -> None:
@@ -292,7 +364,7 @@ class _Builder:
         out: dict[str, Any] = {}
         merges: list[Any] = []
         for key_node, value_node in node.value:
-            if key_node.id == "scalar" and key_node.tag == _TAG + "merge":
+            if _is_merge(key_node):
                 merges.append(value_node)
                 continue
             key = key_text(key_node)
@@ -318,8 +390,15 @@ class _Builder:
         return out
 
     def scalar(self, node: Any, path: Path_) -> Any:
-        tag = node.tag or ""
+        ctag = node.ctag
         text = node.value
+        plain, string = _tags()[:2]
+        if ctag is plain:
+            value = resolve_plain(text)
+            return "<<" if value is _MERGE else value
+        if ctag is string:
+            return text
+        tag = node.tag or ""
         if not tag.startswith(_TAG):
             self.unsupported_tag(tag, path)
             return text
@@ -349,6 +428,28 @@ class _Builder:
         return text
 
 
+def resolve_plain(text: str) -> Any:
+    """The value of a plain (unquoted) scalar under YAML 1.2: null, bool, int, float, else the text."""
+    if text in _NULL:
+        return None
+    first = text[0]
+    if first in "tTfF":
+        found = _BOOL.get(text)
+        return text if found is None else found
+    if first in "-+0123456789.":
+        try:
+            if _INT.match(text):
+                return _int_value(text)
+            if _FLOAT.match(text):
+                return _float_value(text)
+        except ValueError:
+            return text
+        return text
+    if text == "<<":
+        return _MERGE
+    return text
+
+
 def _int_value(text: str) -> int:
     digits = text.replace("_", "")
     sign = -1 if digits.startswith("-") else 1
@@ -356,7 +457,9 @@ def _int_value(text: str) -> int:
     base = _INT_PREFIX.get(digits[:2].lower(), 10)
     if base != 10:
         digits = digits[2:]
-    elif len(digits) > 4300:
+    if not digits:
+        raise ValueError(text)
+    if base == 10 and len(digits) > 4300:
         raise ValueError(text)  # int() refuses such strings; keep the text
     return sign * int(digits, base)
 
@@ -367,6 +470,15 @@ def _float_value(text: str) -> float:
     if special is not None:
         return special
     return float(lowered)
+
+
+def _is_merge(node: Any) -> bool:
+    """Whether a key node is the merge key ``<<`` (plain, or tagged !!merge)."""
+    if node.id != "scalar":
+        return False
+    if node.ctag is _tags()[0]:
+        return bool(node.value == "<<")
+    return node.ctag is not _tags()[1] and node.tag == _TAG + "merge"
 
 
 def key_text(node: Any) -> str | None:
@@ -392,7 +504,7 @@ class YamlLocator(Locator):
         self._entries[id(node)] = found  # before merging: a recursive merge sees a partial table
         merges = []
         for key_node, value_node in node.value:
-            if key_node.id == "scalar" and key_node.tag == _TAG + "merge":
+            if _is_merge(key_node):
                 merges.append(value_node)
                 continue
             key = key_text(key_node)

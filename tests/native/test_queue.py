@@ -607,3 +607,31 @@ TestPyQueueStateful = PyQueueMachine.TestCase
 TestPyQueueStateful.settings = _STATEFUL
 TestCQueueStateful = needs_c(CQueueMachine.TestCase)
 TestCQueueStateful.settings = _STATEFUL
+
+
+@pytest.mark.skipif(not c_available(), reason="needs the compiled extension")
+def test_c_calls_keep_the_gil_beside_a_busy_thread() -> None:
+    # Releasing the GIL on every call would hand it to the busy thread for up to the
+    # switch interval (5 ms) each time: 2,000 push/pop pairs would take ~20 s, not ~1 ms.
+    import threading
+    import time
+
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            pass
+
+    worker = threading.Thread(target=busy, daemon=True)
+    worker.start()
+    try:
+        queue = CQueue(8)
+        started = time.perf_counter()
+        for i in range(2000):
+            queue.try_push(i)
+            queue.pop_many(8)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        worker.join()
+    assert elapsed < 1.0, f"{elapsed:.2f} s: the C calls seem to release the GIL"
