@@ -323,7 +323,7 @@ class NodeRuntime:
             if scope.cancelled_caught:  # stopped by a graceful shutdown: what it sent stays sent
                 self.ticks += 1
                 ctx._status = _FAILED
-            await self.flush_async()
+            self.flush()
             if hub.active:
                 hub.wake_readers()
                 if hub.congested:
@@ -334,13 +334,16 @@ class NodeRuntime:
 
     def _pop(self, inport: Inport, limit: int) -> list[Any]:
         queue = inport.queue
-        before = len(queue)
         items = inport.pop_many(limit)
-        inport.note_pop(before, len(items))
-        if inport.space_waiters:
-            length = len(queue)
-            if length <= inport.low_water:
-                self.sched.wake_senders(inport.space_waiters, inport.capacity - length)
+        taken = len(items)
+        length = len(queue)
+        # only the consumer shrinks a queue, so its length just before this pop is its
+        # longest since the last one: an exact high-water mark without touching pushes
+        inport.received += taken
+        if taken + length > inport.high_water:
+            inport.high_water = taken + length
+        if inport.space_waiters and length <= inport.low_water:
+            self.sched.wake_senders(inport.space_waiters, inport.capacity - length)
         return items
 
     def _take_one(self) -> dict[str, Any] | None:
@@ -500,50 +503,55 @@ class NodeRuntime:
         self._outbox_routes = tuple((self.outbox[port], port, edges) for port, edges in routes.items())
 
     def flush(self) -> None:
-        """Push every pending output (sync; suspends the tick through greenback when a target is full)."""
+        """Push every pending output.
+
+        Sync, and called with a greenback portal: when a target is full, the
+        current tick (or batch) is suspended until the consumer makes room.
+        """
         for pending, port, edges in self._outbox_routes:
             if pending:
+                count = len(pending)
                 for edge in edges:
-                    pushed = _push_now(edge.inport, pending)
-                    if pushed < len(pending):
-                        greenback.await_(self._push_rest(edge, pending, pushed))
-                    self._after_push(edge, port, pending)
+                    inport = edge.inport
+                    if count == 1:  # a single packet: the plain push is cheaper than push_many
+                        if not inport.try_push(pending[0]):
+                            greenback.await_(self._push_rest(edge, pending, 0))
+                    else:
+                        pushed = inport.push_many(pending)
+                        if pushed < count:
+                            greenback.await_(self._push_rest(edge, pending, pushed))
+                    edge.sent += count
+                    consumer = inport.node
+                    if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
+                        self.sched.wake(consumer)
+                    if self.hub.active:
+                        self._publish_sent(port, inport, pending)
                 pending.clear()
 
     async def flush_async(self) -> None:
-        """Async form of :meth:`flush`."""
-        for pending, port, edges in self._outbox_routes:
-            if pending:
-                for edge in edges:
-                    pushed = _push_now(edge.inport, pending)
-                    if pushed < len(pending):
-                        await self._push_rest(edge, pending, pushed)
-                    self._after_push(edge, port, pending)
-                pending.clear()
+        """:meth:`flush` from a task that may have no greenback portal (setup, worker-thread sends)."""
+        if greenback.has_portal():
+            self.flush()
+        else:
+            await greenback.with_portal_run_sync(self.flush)
 
-    def _after_push(self, edge: Edge, port: str, messages: list[Message]) -> None:
-        edge.sent += len(messages)
-        inport = edge.inport
-        consumer = inport.node
-        if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
-            self.sched.wake(consumer)
-        if self.hub.active:
-            publish = self.hub.publish
-            src = self.id
-            dst = consumer.id
-            dst_port = inport.name
-            for message in messages:
-                publish(
-                    {
-                        "_type": "MessageSent",
-                        "fromActor": src,
-                        "fromPort": port,
-                        "toActor": dst,
-                        "toPort": dst_port,
-                        "message": event_payload(message),
-                        "timestamp": now_ms(),
-                    }
-                )
+    def _publish_sent(self, port: str, inport: Inport, messages: list[Message]) -> None:
+        publish = self.hub.publish
+        src = self.id
+        dst = inport.node.id
+        dst_port = inport.name
+        for message in messages:
+            publish(
+                {
+                    "_type": "MessageSent",
+                    "fromActor": src,
+                    "fromPort": port,
+                    "toActor": dst,
+                    "toPort": dst_port,
+                    "message": event_payload(message),
+                    "timestamp": now_ms(),
+                }
+            )
 
     async def _push_rest(self, edge: Edge, messages: list[Message], start: int) -> None:
         """Wait for room in ``edge``'s inport until ``messages[start:]`` are all in."""
@@ -607,13 +615,6 @@ class NodeRuntime:
 
     def __repr__(self) -> str:
         return f"<NodeRuntime {self.id} ({self.template_id})>"
-
-
-def _push_now(inport: Inport, messages: list[Message]) -> int:
-    """Push what fits without waiting; a single packet takes the cheaper single push."""
-    if len(messages) == 1:
-        return 1 if inport.try_push(messages[0]) else 0
-    return inport.push_many(messages)
 
 
 def _never() -> bool:

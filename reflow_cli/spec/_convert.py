@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 from ..errors import GraphError
@@ -434,6 +435,9 @@ def pretty_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_NEEDS_ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
 def _compact(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, default=str))
 
@@ -444,8 +448,11 @@ def _yaml_tree(value: Any, depth: int, flow: bool = False) -> Any:
 
     if isinstance(value, str):
         # YAML 1.2 allows ``a:b`` unquoted inside [...] and {...}; libyaml (the fast
-        # parser) does not, so quote it there.
-        return DoubleQuotedScalarString(value) if flow and ":" in value else value
+        # parser) does not, so quote it there. Line breaks YAML folds (NEL, U+2028...)
+        # and control characters survive only as escapes, which only "..." has.
+        if (flow and ":" in value) or _NEEDS_ESCAPES.search(value):
+            return DoubleQuotedScalarString(value)
+        return value
     if not isinstance(value, (dict, list)):
         return value
     flow = flow or (depth >= 2 and _compact(value) <= 100)
