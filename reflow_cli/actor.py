@@ -149,6 +149,7 @@ class ComponentSpec:
     await_all_inports: bool = False
     threaded: bool = False
     is_async: bool = False
+    long_running: bool = False
     config_schema: Mapping[str, Any] | None = None
     description: str = ""
     example: Mapping[str, Any] | None = None
@@ -192,6 +193,8 @@ class ComponentSpec:
             "inports": [p.to_dict() for p in self.inports],
             "outports": [p.to_dict() for p in self.outports],
             "await_all_inports": self.await_all_inports,
+            "threaded": self.threaded,
+            "long_running": self.long_running,
             "description": self.description,
         }
         if self.config_schema is not None:
@@ -218,6 +221,8 @@ class Actor:
     - ``await_all_inports``: fire a tick only when every connected inport has
       a packet, taking one from each (FIFO, nothing overwritten);
     - ``threaded``: run a blocking ``run`` in a worker thread;
+    - ``long_running``: a tick loops until stopped (a timer, a server, a
+      watcher): shutdown cancels it at once instead of waiting for it;
     - ``config_schema``, ``description``, ``example``: metadata for validation
       and the catalog.
 
@@ -231,6 +236,7 @@ class Actor:
     outports: Any = ()
     await_all_inports: bool = False
     threaded: bool = False
+    long_running: bool = False
     config_schema: Mapping[str, Any] | None = None
     description: str = ""
     example: Mapping[str, Any] | None = None
@@ -302,6 +308,7 @@ def _spec_from(source: Any, cls: type) -> ComponentSpec:
         await_all_inports=bool(getattr(source, "await_all_inports", False)),
         threaded=bool(getattr(source, "threaded", False)),
         is_async=_is_async_callable(run),
+        long_running=bool(getattr(source, "long_running", False)),
         config_schema=getattr(source, "config_schema", None),
         description=description,
         example=getattr(source, "example", None),

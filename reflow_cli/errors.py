@@ -150,9 +150,13 @@ class NetworkStateError(NetworkError):
 class UnresolvedComponentsError(NetworkError):
     """Components used by nodes could not be resolved when the network started."""
 
-    def __init__(self, missing: dict[str, str]) -> None:
+    def __init__(self, missing: dict[str, str], reasons: dict[str, str] | None = None) -> None:
         self.missing = dict(missing)
-        listing = ", ".join(f"{node!r} uses {comp!r}" for node, comp in sorted(missing.items()))
+        reasons = reasons or {}
+        listing = "; ".join(
+            f"{node!r} uses {comp!r}" + (f" ({reasons[node]})" if node in reasons else "")
+            for node, comp in sorted(missing.items())
+        )
         super().__init__(
             f"{len(missing)} node(s) use unknown components: {listing}; "
             "register them with register_actor() before start(), or check the template ids"

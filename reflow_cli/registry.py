@@ -110,7 +110,7 @@ class _SharedDuck(Actor):
 
     def __init__(self, target: Any) -> None:
         self._target = target
-        for name in ("component", "inports", "outports", "await_all_inports", "threaded",
+        for name in ("component", "inports", "outports", "await_all_inports", "threaded", "long_running",
                      "config_schema", "description", "example"):
             if hasattr(target, name):
                 setattr(self, name, getattr(target, name))
@@ -185,12 +185,25 @@ class ComponentRegistry:
         return entry
 
     def unknown(self, template_id: str) -> UnknownComponentError:
-        """The error for an unknown id, with a "did you mean" hint."""
-        hint = suggest(str(template_id), self.ids())
+        """The error for an unknown id: "not ported yet" for reference ids, else a "did you mean" hint."""
+        from .catalog import not_ported_message  # the catalog knows which reference ids it lacks
+
+        note = not_ported_message(template_id)
+        if note is not None:
+            return UnknownComponentError(note)
         text = f"unknown template id: {template_id!r} — no loaded pack or bundled catalog entry"
-        if hint:
-            text += f" (did you mean {hint!r}?)"
-        return UnknownComponentError(text)
+        hint = self.hint(template_id)
+        return UnknownComponentError(f"{text} ({hint})" if hint else text)
+
+    def hint(self, template_id: str) -> str | None:
+        """A short note on an unknown id: "not ported yet ..." or "did you mean 'x'?"; ``None`` if none applies."""
+        from .catalog import not_ported_message
+
+        note = not_ported_message(template_id)
+        if note is not None:
+            return note.split(f"{template_id!r} ", 1)[-1]
+        close = suggest(str(template_id), self.ids())
+        return f"did you mean {close!r}?" if close else None
 
     def ids(self) -> list[str]:
         """Every id visible from here, sorted."""

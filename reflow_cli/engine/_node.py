@@ -106,7 +106,6 @@ class NodeRuntime:
         "stopped",
         "leftover",
         "tick_scope",
-        "is_source",
         "_has_input",
         "_batch",
         "_rr",
@@ -154,7 +153,6 @@ class NodeRuntime:
         self.stopped = False
         self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
         self.tick_scope: trio.CancelScope | None = None  # the async tick running now, if any
-        self.is_source = True  # no connection leads into this node (set at compile time)
         self._rr = 0
         self._bind_input_strategy()
 

@@ -190,7 +190,8 @@ def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions)
         actor, spec, config = resolve_node(entry, process.id, process.metadata)
         nodes[process.id] = PlannedNode(process.id, process.component, entry, spec, config, policy, actor)
     if missing:
-        raise UnresolvedComponentsError(missing)
+        reasons = {node_id: registry.hint(component) for node_id, component in missing.items()}
+        raise UnresolvedComponentsError(missing, {k: v for k, v in reasons.items() if v})
 
     def check_node(node_id: str, role: str) -> PlannedNode:
         node = nodes.get(node_id)

@@ -102,7 +102,6 @@ class TrioRun:
         default = plan.options.default_capacity
         routes: dict[tuple[str, str], list[Edge]] = {}
         for planned_edge in plan.edges:
-            self.nodes[planned_edge.tgt].is_source = False
             inport = self._inport(planned_edge.tgt, planned_edge.tgt_port, default)
             edge = Edge(planned_edge.src, planned_edge.src_port, inport)
             inport.edges.append(edge)
@@ -247,20 +246,18 @@ class TrioRun:
         if self._cancel_scope is not None:
             self._cancel_scope.cancel()
 
-    async def _shutdown_async(self, grace: float, stop_sources: bool = False) -> None:
+    async def _shutdown_async(self, grace: float) -> None:
         """Graceful stop: no new input, let what was accepted drain for ``grace`` s, then cancel.
 
-        IIP feeders stop. With ``stop_sources`` (a stop was requested: a
-        duration reached, a signal), the async ticks of *source* nodes (no
-        connection leads into them: timers, servers, long-running readers) are
-        cancelled too, so they produce nothing new; everything they already
-        sent is still processed.
+        IIP feeders stop, and the running ticks of *long-running* actors
+        (``long_running = True``: timers, servers, watchers, whose tick loops
+        until stopped) are cancelled at once, so they produce nothing new;
+        everything they already sent is still processed.
         """
         self._feeding = False
-        if stop_sources:
-            for node in self.nodes.values():
-                if node.is_source and node.tick_scope is not None:
-                    node.tick_scope.cancel()
+        for node in self.nodes.values():
+            if node.spec.long_running and node.tick_scope is not None:
+                node.tick_scope.cancel()
         for feeder in list(self._feeders):
             if feeder.parked:
                 try:
@@ -363,7 +360,7 @@ class TrioRun:
             elapsed = time.perf_counter() - self.sched.started_at
             if status is None:
                 timed_out = stop is None or not stop.is_set()
-                await self._shutdown_async(grace, stop_sources=not timed_out)
+                await self._shutdown_async(grace)
                 settled = self.sched.status
                 if timed_out:
                     status = RunStatus(RunState.TIMEOUT, elapsed_s=elapsed, detail=f"still running after {timeout} s")

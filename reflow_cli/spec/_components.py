@@ -146,6 +146,9 @@ class ComponentResolver:
                 f"module {module_name!r} has no class {class_name!r}",
                 f"did you mean {close!r}?" if close else f"its classes: {', '.join(sorted(names)) or '(none)'}",
             )])
+        if isinstance(cls, type) and not callable(getattr(cls, "run", None)) and not hasattr(cls, "__reflow_component_entry__"):
+            return Resolved(problems=[("E017", f"{component!r} is not an actor: class {class_name} has no run(ctx) method",
+                                       "derive it from reflow_cli.Actor and implement run(self, ctx)")])
         try:
             entry = make_entry(component, cls, source=f"python:{module_name}")
         except Exception as exc:  # noqa: BLE001 - a bad class declaration

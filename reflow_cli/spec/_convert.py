@@ -435,6 +435,7 @@ def pretty_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_FLOW_PLAIN = re.compile(r"[\w][\w .\-/@+=]*(?<! )\Z")
 _NEEDS_ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -447,10 +448,11 @@ def _yaml_tree(value: Any, depth: int, flow: bool = False) -> Any:
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     if isinstance(value, str):
-        # YAML 1.2 allows ``a:b`` unquoted inside [...] and {...}; libyaml (the fast
-        # parser) does not, so quote it there. Line breaks YAML folds (NEL, U+2028...)
-        # and control characters survive only as escapes, which only "..." has.
-        if (flow and ":" in value) or _NEEDS_ESCAPES.search(value):
+        # Inside [...] and {...} YAML 1.2 allows plain text that libyaml (the fast
+        # parser, YAML 1.1) refuses, such as ``a:b`` and ``0?``: quote all but plain
+        # words there. Line breaks YAML folds (NEL, U+2028...) and control
+        # characters survive only as escapes, which only "..." has.
+        if (flow and not _FLOW_PLAIN.match(value)) or _NEEDS_ESCAPES.search(value):
             return DoubleQuotedScalarString(value)
         return value
     if not isinstance(value, (dict, list)):

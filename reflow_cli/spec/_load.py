@@ -137,7 +137,8 @@ class _Loader:
                 prefix = prefix[:-1]
             if isinstance(origin, CommandLine):
                 pointer = _pointer(issue.path) if not issue.path or issue.path[0] != "#override" else ""
-                return Diagnostic(severity, issue.code, COMMAND_LINE, 1, 1, f"{issue.message}",
+                # line N: the N-th --set
+                return Diagnostic(severity, issue.code, COMMAND_LINE, origin.index + 1, 1, issue.message,
                                   issue.hint, pointer)
             if isinstance(origin, At):
                 path = (*origin.path, *suffix)

@@ -272,8 +272,11 @@ def _compose(text: str) -> Any:
         started = exc.context_mark
         if context and started is not None and exc.problem_mark is not None and started.line != exc.problem_mark.line:
             context += f" that starts on line {started.line + 1}"
-        message = f"YAML syntax: {problem}" + (f" ({context})" if context and context not in problem else "")
-        raise SourceError("E001", message, line, column, hint=_syntax_hint(problem)) from None
+        if context and problem.startswith("but "):
+            message = f"YAML syntax: {context}, {problem}"
+        else:
+            message = f"YAML syntax: {problem}" + (f" ({context})" if context and context not in problem else "")
+        raise SourceError("E001", message, line, column, hint=_syntax_hint(f"{problem} {context}")) from None
     except YAMLError as exc:
         raise SourceError("E001", f"YAML syntax: {' '.join(str(exc).split())}") from None
 
@@ -283,6 +286,8 @@ def _syntax_hint(problem: str) -> str | None:
         return "indent with spaces, not tabs"
     if "found unexpected ':'" in problem:
         return 'quote text containing ":" inside [...] or {...}, e.g. {component: "python:my_actors:ParseLines"}'
+    if "while parsing a flow" in problem and "expected ','" in problem:
+        return "inside {...} and [...], quote text with [ ] { } , : or #, e.g. {from: \"merge.in[1]\", to: b.in}"
     if "mapping values are not allowed" in problem:
         return "check the indentation, or quote a value that contains ': '"
     if "expected a single document" in problem:

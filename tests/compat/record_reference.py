@@ -51,7 +51,7 @@ HERE = Path(__file__).resolve().parent
 PROBES_DIR = HERE / "probes"
 GOLDEN_DIR = HERE / "golden"
 #: Probe modules, in recording order (files under ``probes/``).
-PROBES = ("messages", "from_json", "context", "events", "graph", "compose", "streams", "templates", "misc")
+PROBES = ("messages", "from_json", "context", "events", "graph", "compose", "streams", "templates", "misc", "catalog")
 
 ENCODING = (
     "Values are JSON-native where possible. A JSON object with the single key '$py' stands for a "

@@ -128,3 +128,86 @@ def test_run_async_timeout() -> None:
         return await net.run_async(timeout=0.05, grace=0.05)
 
     assert trio.run(main) == RunState.TIMEOUT
+
+
+def test_stop_event_shuts_down_gracefully_and_sources_stop_first() -> None:
+    class Ticker(Actor):
+        inports = ["start"]
+        outports = ["tick"]
+        long_running = True  # its tick loops until stopped
+
+        async def run(self, ctx: Any) -> None:
+            i = 0
+            while True:  # a source that never ends by itself
+                await trio.sleep(0.005)
+                await ctx.send_async({"tick": Message.integer(i)})
+                i += 1
+
+    net = Network()
+    collect = Collect()
+    net.register_actor("ticker", Ticker())
+    net.register_actor("col", collect)
+    net.add_node("t", "ticker")
+    net.add_node("c", "col")
+    net.add_connection("t", "tick", "c", "in")
+    net.add_initial("t", "start", Message.flow())
+
+    async def main() -> Any:
+        stop = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(lambda: _set_after(stop, 0.1))
+            started = trio.current_time()
+            status = await net.run_async(grace=5, stop=stop)
+            return status, trio.current_time() - started
+
+    async def _set_after(event: trio.Event, delay: float) -> None:
+        await trio.sleep(delay)
+        event.set()
+
+    status, elapsed = trio.run(main)
+    # the source's tick was cancelled at once, what it sent drained, then the run settled
+    assert status == RunState.COMPLETE
+    assert elapsed < 2
+    assert collect.items == list(range(len(collect.items))) and collect.items
+    assert net.stats().undelivered == 0
+
+
+def test_shutdown_stops_long_running_ticks_at_once_but_lets_others_finish() -> None:
+    class Forever(Actor):
+        inports = ["start"]
+        outports = ["tick"]
+        long_running = True
+
+        async def run(self, ctx: Any) -> None:
+            while True:
+                await trio.sleep(0.01)
+                await ctx.send_async({"tick": Message.flow()})
+
+    class Slow(Actor):
+        inports = ["in"]
+        outports = ["out"]
+
+        async def run(self, ctx: Any) -> None:
+            await trio.sleep(0.2)
+            ctx.done({"out": ctx.inputs["in"]})
+
+    net = Network()
+    ticks, slow_out = Collect(), Collect()
+    net.register_actor("forever", Forever())
+    net.register_actor("slow", Slow())
+    net.register_actor("ticks", ticks)
+    net.register_actor("slow_out", slow_out)
+    net.add_node("f", "forever")
+    net.add_node("s", "slow")
+    net.add_node("t", "ticks")
+    net.add_node("o", "slow_out")
+    net.add_connection("f", "tick", "t", "in")
+    net.add_connection("s", "out", "o", "in")
+    net.add_initial("f", "start", Message.flow())
+    net.add_initial("s", "in", Message.integer(7))
+    started = time.perf_counter()
+    status = net.run(timeout=0.05, grace=5)
+    assert status == RunState.TIMEOUT
+    assert time.perf_counter() - started < 2  # the timer did not hold shutdown for the grace period
+    assert slow_out.items == [7]  # the in-flight slow tick finished
+    assert len(ticks.items) < 30

@@ -1,0 +1,230 @@
+"""Where the catalog deliberately differs from offbit-reflow 0.2.9, one row per reference defect.
+
+Rendered into docs/catalog.md ("Deviations from offbit-reflow") by ``_docs.py``;
+every row names the tests that assert reflow's behaviour
+(``tests/catalog/test_metadata.py`` checks that they exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEVIATIONS", "Deviation", "KEPT"]
+
+_GOLDEN = "tests/catalog/test_golden.py::test_golden"
+
+
+def golden(*cases: str) -> tuple[str, ...]:
+    return tuple(f"{_GOLDEN}[{case}]" for case in cases)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    components: str
+    reference: str
+    reflow: str
+    tests: tuple[str, ...]
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "tpl_regex_matcher",
+        "Only literal substrings; any metacharacter (also the default `.*`) gives `matched: false` and an error.",
+        "The full Python `re` syntax, with groups (`groups` port) and `flags`.",
+        golden("regex_matcher/metachar", "regex_matcher/default_pattern")
+        + ("tests/catalog/test_text.py::test_regex_full_python_syntax",),
+    ),
+    Deviation(
+        "tpl_regex_matcher",
+        "`index` of a global match counts UTF-8 bytes.",
+        "`index` counts characters (Python string offsets).",
+        golden("regex_matcher/non_ascii_index"),
+    ),
+    Deviation(
+        "tpl_switch",
+        "Without a field, case values are compared with the tagged message: `\"a\"` never matches the String a.",
+        "Untagged comparison; a tagged `{type, data}` case value still matches (kind and data), so old graphs keep working.",
+        golden("switch/untagged_value", "switch/integer_case2", "switch/tagged_value"),
+    ),
+    Deviation(
+        "tpl_if_branch",
+        "`equals` compares `condition_value` with the tagged message (5 never equals the Integer 5).",
+        "Untagged comparison; a tagged operand still compares kind and data.",
+        golden("if_branch/equals_untagged", "if_branch/equals_tagged"),
+    ),
+    Deviation(
+        "tpl_if_branch",
+        "`condition_field` / `field` is looked up in the tagged envelope, so the test is always false.",
+        "The field is read from the data.",
+        golden("if_branch/condition_field"),
+    ),
+    Deviation(
+        "tpl_if_branch",
+        "`is_empty` is false for `{}`.",
+        "`{}` is empty, like `\"\"`, `[]` and null.",
+        golden("if_branch/is_empty_object"),
+    ),
+    Deviation(
+        "tpl_loop",
+        "`completed` is sent only for an empty or non-Array collection, never after the items.",
+        "`completed` true always follows the last item.",
+        golden("loop/items"),
+    ),
+    Deviation(
+        "tpl_json_parser, tpl_split, tpl_reduce, tpl_regex_matcher",
+        "Results have kind Object whatever the value (a list, a number, null).",
+        "Each result has its natural kind: Array for lists, Integer, Float, String, Boolean, Optional(null).",
+        golden(
+            "json_parser/array",
+            "json_parser/path",
+            "json_parser/path_index_first",
+            "json_parser/path_missing",
+            "split/three",
+            "reduce/first",
+            "reduce/last",
+            "regex_matcher/literal",
+            "regex_matcher/literal_global",
+        ),
+    ),
+    Deviation(
+        "tpl_filter (and if_branch, rules)",
+        "A non-number operand counts as 0 (`greater_than \"2\"` keeps everything); strings cannot be ordered.",
+        "Numeric strings compare as numbers; two non-numeric strings compare alphabetically; other pairs never match.",
+        golden("filter/greater_than_string_value") + ("tests/catalog/test_flow.py::test_filter_orders_strings",),
+    ),
+    Deviation(
+        "tpl_filter, tpl_switch, tpl_if_branch",
+        "`equals` tells 2 from 2.0.",
+        "JSON numbers compare by value (2 equals 2.0); Booleans only equal Booleans.",
+        golden("filter/equals_mixed"),
+    ),
+    Deviation(
+        "tpl_filter",
+        "`contains` only looks inside strings.",
+        "`contains` also finds list elements and object keys.",
+        golden("filter/contains"),
+    ),
+    Deviation(
+        "tpl_filter",
+        "Anything but an Array goes to `error`.",
+        "A single packet is tested whole and sent to `output` or `rejected`, and a Flow passes, so per-packet streams can be filtered.",
+        golden("filter/object_input") + ("tests/catalog/test_flow.py::test_filter_streams_single_packets",),
+    ),
+    Deviation(
+        "tpl_filter, tpl_switch, tpl_if_branch, tpl_map, tpl_reduce",
+        "Field names are flat keys (`a.b` finds nothing).",
+        "An exact key first, else a path: `a.b`, `items[0].name`; an empty field is the value itself.",
+        golden("filter/nested_field") + ("tests/catalog/test_flow.py::test_nested_field_paths",),
+    ),
+    Deviation(
+        "every component",
+        "Unknown config values are ignored silently (an unknown filter condition keeps everything; a missing `tpl_file_save` path is found at the first packet).",
+        "Configs are validated against the component's JSON Schema when the network is built (`ConfigError`).",
+        golden("filter/unknown_condition", "date_time/unknown_operation", "file_save/no_path"),
+    ),
+    Deviation(
+        "every component",
+        "Ports are not validated (a packet on any other port of `tpl_passthrough` becomes a Flow).",
+        "Undeclared ports are refused when the network is built (`PortError`, with a \"did you mean\").",
+        golden("passthrough/other_port"),
+    ),
+    Deviation(
+        "tpl_map",
+        "`to_number` turns numeric strings and every non-number into 0.0.",
+        "Numeric strings are parsed; any other non-number sends the packet to `error`.",
+        golden("map/to_number"),
+    ),
+    Deviation(
+        "tpl_reduce",
+        "Non-numbers are skipped silently by sum, product, min and max.",
+        "A non-number sends the packet (or, in a stream, that item) to `error`.",
+        golden("reduce/sum_non_number"),
+    ),
+    Deviation(
+        "tpl_reduce",
+        "An empty Array gives Float 0.0 for every operation.",
+        "count 0 (Integer), concat \"\", product 1.0, sum 0.0; min, max, average, first and last null.",
+        golden("reduce/empty_count", "reduce/empty_concat", "reduce/empty_product", "reduce/empty_min"),
+    ),
+    Deviation(
+        "tpl_reduce",
+        "`concat` drops everything that is not a String.",
+        "Other values are concatenated as their JSON text; `separator` joins.",
+        golden("reduce/concat_mixed"),
+    ),
+    Deviation(
+        "tpl_reduce",
+        "A single (non-Array) value goes to `error`.",
+        "Single values are a stream: gathered in constant memory and reduced when a Flow arrives.",
+        golden("reduce/non_array") + ("tests/catalog/test_flow.py::test_reduce_stream_until_flow",),
+    ),
+    Deviation(
+        "tpl_gate (await-all components)",
+        "One slot per port, last write wins: inputs 1, 2 and controls true, false give only `output` 2.",
+        "Packets are paired in arrival order: 1 with true, 2 with false.",
+        golden("gate/two_pairs"),
+    ),
+    Deviation(
+        "tpl_data_transformer",
+        "`to_json` and `${value}` render the tagged envelope (`{\"data\":3,\"type\":\"Integer\"}`).",
+        "They render the data (`3`).",
+        golden("data_transformer/to_json", "data_transformer/template_integer"),
+    ),
+    Deviation(
+        "tpl_data_transformer",
+        "A template only knows `${value}`; `${name}` stays as written.",
+        "`${name}`, `${a.b}` fill fields of an Object, with optional format specs.",
+        golden("data_transformer/template_fields") + ("tests/catalog/test_data.py::test_template_fills_fields",),
+    ),
+    Deviation(
+        "tpl_json_parser, tpl_data_transformer",
+        "Parse errors use serde's wording (`key must be a string at line 1 column 2`).",
+        "Python's wording, same prefix and position (`JSON parse error: Expecting property name enclosed in double quotes at line 1 column 2`).",
+        golden("json_parser/bad_json", "data_transformer/from_json_bad"),
+    ),
+    Deviation(
+        "tpl_json_parser, tpl_regex_matcher",
+        "A Flow goes to `error` (`Expected String...`).",
+        "A Flow (end of stream) is forwarded (json_parser: `output`; regex: `output`, `groups`).",
+        golden("json_parser/flow", "regex_matcher/flow")
+        + (
+            "tests/catalog/test_data.py::test_json_parser_forwards_flow",
+            "tests/catalog/test_text.py::test_regex_forwards_flow",
+        ),
+    ),
+    Deviation(
+        "tpl_collect",
+        "A Flow is collected like any packet; a partial batch is never sent.",
+        "A Flow ends the stream: the partial batch is sent and the Flow is not collected.",
+        golden("collect/flow_is_collected") + ("tests/catalog/test_flow.py::test_collect_flow_flushes_partial_batch",),
+    ),
+    Deviation(
+        "tpl_file_save",
+        "A Flow writes the text `\"flow\"` into the file.",
+        "A Flow writes nothing and reports the file (`written: false`).",
+        golden("file_save/flow") + ("tests/catalog/test_files.py::test_file_save_flow_writes_nothing",),
+    ),
+    Deviation(
+        "tpl_file_load",
+        "A String on `trigger` is ignored (`Missing 'path' in config`).",
+        "A String on `trigger` names the file to read.",
+        golden("file_load/trigger_string") + ("tests/catalog/test_files.py::test_file_load_path_from_trigger",),
+    ),
+    Deviation(
+        "tpl_interval_trigger",
+        "A fractional `interval` (0.1 seconds) fires once and stops.",
+        "Fractions work in every unit.",
+        golden("interval_trigger/fractional_seconds") + ("tests/catalog/test_time.py::test_interval_fractional_seconds",),
+    ),
+)
+
+#: Reference behaviours kept on purpose (pinned by the golden tests), for the docs.
+KEPT: tuple[str, ...] = (
+    "`tpl_merge` and `tpl_collect` carry tagged `{type, data}` values (set `unwrap` for plain data).",
+    "sum, product, min, max and average results are Floats, also for Integer input.",
+    "`tpl_map` `to_string` renders each element as JSON text (strings get quotes); use `tpl_text_format` for plain text.",
+    "`tpl_gate`: only `false` and numeric 0 close the gate (null, \"\" and Flow open it).",
+    "`tpl_if_branch` rules on a missing field are false (also `is_not` and `empty`).",
+    "`tpl_file_save` writes non-text messages as JSON indented by two spaces; every packet overwrites the file (unless `mode: append`).",
+    "`tpl_map`, `tpl_split`: anything but an Array goes to `error` as `Expected Array on input port`.",
+)

@@ -1,0 +1,157 @@
+"""Time family: the interval trigger (short real intervals) and date/time."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from reflow_cli import Network
+from reflow_cli.catalog._common import rfc3339, strftime
+from tests.catalog._helpers import Sink, run_component, tagged as T
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}\+00:00")
+FLOW = T("Flow")
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text[:26] + text[29:]).timestamp()
+
+
+# -- tpl_interval_trigger --------------------------------------------------------------------------
+
+
+def test_interval_fires_on_a_fixed_schedule_then_done() -> None:
+    before = time.time()
+    result = run_component("tpl_interval_trigger", {"interval": 40, "maxExecutions": 3}, {"start": [FLOW]})
+    assert result.status.name == "COMPLETE"
+    stamps = [m["timestamp"] for m in result.data("trigger")]
+    assert len(stamps) == 3 and all(RFC3339.fullmatch(s) for s in stamps)
+    assert before - 0.01 <= _epoch(stamps[0]) <= time.time()
+    first, second, third = result.times["trigger"]
+    (done,) = result.times["done"]
+    assert result.data("done") == [None]
+    assert first < 0.03
+    assert 0.03 <= second - first <= 0.07 and 0.07 <= third - first <= 0.11
+    assert 0.11 <= done - first <= 0.15
+
+
+def test_interval_not_immediately() -> None:
+    result = run_component(
+        "tpl_interval_trigger", {"interval": 30, "maxExecutions": 2, "startImmediately": False}, {"start": [FLOW]}
+    )
+    first, second = result.times["trigger"]
+    assert 0.025 <= first <= 0.06 and 0.055 <= second <= 0.09
+    assert result.times["done"][0] >= 0.085
+
+
+def test_interval_fractional_seconds() -> None:
+    result = run_component(
+        "tpl_interval_trigger", {"interval": 0.02, "intervalUnit": "seconds", "maxExecutions": 3}, {"start": [FLOW]}
+    )
+    assert len(result.data("trigger")) == 3 and len(result.data("done")) == 1
+    assert 0.035 <= result.times["trigger"][2] - result.times["trigger"][0] <= 0.07
+
+
+def test_interval_forever_until_the_run_is_stopped() -> None:
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("tick", "tpl_interval_trigger", {"interval": 10})
+    net.add_node("sink", "sink")
+    net.add_connection("tick", "trigger", "sink", "t")
+    net.add_connection("tick", "done", "sink", "d")
+    net.add_initial("tick", "start", FLOW)
+    status = net.run(timeout=0.25, grace=0)  # Network.shutdown() lets sources run on during a grace period
+    assert status.name == "TIMEOUT"
+    ports = [port for port, _m, _t in sink.items]
+    assert 10 <= ports.count("t") <= 30 and "d" not in ports
+
+
+def test_interval_each_start_runs_a_schedule() -> None:
+    result = run_component("tpl_interval_trigger", {"interval": 5, "maxExecutions": 2}, {"start": [FLOW, T("Integer", 1)]})
+    assert len(result.data("trigger")) == 4 and len(result.data("done")) == 2
+
+
+def test_interval_rejects_a_zero_interval() -> None:
+    net = Network()
+    net.add_node("tick", "tpl_interval_trigger", {"interval": 0})
+    with pytest.raises(Exception, match="interval"):
+        net.start()
+
+
+# -- tpl_date_time ---------------------------------------------------------------------------------
+
+
+def test_date_time_now() -> None:
+    before_ms = time.time_ns() // 1_000_000
+    result = run_component("tpl_date_time", {}, {"trigger": [FLOW]})
+    after_ms = time.time_ns() // 1_000_000
+    data = result.one("output")["data"]
+    assert before_ms <= data["timestamp"] <= after_ms
+    assert result.one("timestamp")["data"] == data["timestamp"]
+    assert result.one("formatted")["data"] == data["formatted"]
+    assert RFC3339.fullmatch(data["iso"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["formatted"])
+    moment = datetime.fromtimestamp(data["timestamp"] / 1000, tz=timezone.utc)
+    assert data["formatted"] == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    assert (data["year"], data["month"], data["day"]) == (f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}")
+    assert set(data) == {"timestamp", "iso", "formatted", "year", "month", "day", "hour", "minute", "second"}
+
+
+def test_date_time_epoch() -> None:
+    result = run_component("tpl_date_time", {"operation": "epoch"}, {"input": [FLOW]})
+    assert abs(result.one("timestamp")["data"] - time.time()) < 2
+    assert set(result.outputs) == {"timestamp"}
+
+
+@pytest.mark.parametrize(
+    ("value", "iso", "millis"),
+    [
+        (T("String", "2024-03-05T06:07:08.123456789Z"), "2024-03-05T06:07:08.123456789+00:00", 1709618828123),
+        (T("String", "2024-03-05T07:07:08+01:00"), "2024-03-05T06:07:08.000000000+00:00", 1709618828000),
+        (T("String", "2024-03-05"), "2024-03-05T00:00:00.000000000+00:00", 1709596800000),
+        (T("Integer", 1709618828123), "2024-03-05T06:07:08.123000000+00:00", 1709618828123),
+    ],
+)
+def test_date_time_parse(value: dict, iso: str, millis: int) -> None:
+    result = run_component("tpl_date_time", {"operation": "parse", "format": "%H:%M:%S%.6f"}, {"input": [value]})
+    data = result.one("output")["data"]
+    assert data["iso"] == iso
+    assert data["timestamp"] == millis == result.one("timestamp")["data"]
+    assert data["formatted"] == iso[11:19] + "." + iso[20:26]
+
+
+def test_date_time_timezone() -> None:
+    config = {"operation": "parse", "timezone": "Asia/Tokyo", "format": "%Y-%m-%d %H:%M %:z"}
+    result = run_component("tpl_date_time", config, {"input": [T("String", "2024-03-05T20:00:00Z")]})
+    data = result.one("output")["data"]
+    assert data["formatted"] == "2024-03-06 05:00 +09:00"
+    assert data["iso"] == "2024-03-06T05:00:00.000000000+09:00"
+    assert (data["day"], data["hour"]) == ("06", "05")
+
+
+def test_date_time_errors() -> None:
+    result = run_component("tpl_date_time", {"operation": "parse"}, {"input": [T("String", "next tuesday"), FLOW]})
+    assert len(result.data("error")) == 2
+    assert result.data("error")[0] == "parse needs an ISO 8601 String or Unix milliseconds, not String 'next tuesday'"
+    result = run_component("tpl_date_time", {"timezone": "Mars/Olympus"}, {"input": [FLOW]})
+    assert result.data("error")[0].startswith("Unknown timezone 'Mars/Olympus'")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def test_strftime_understands_chrono_specifiers() -> None:
+    moment = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    nanos = 123456789
+    assert strftime(moment, "%S%.3f|%.6f|%.9f|%.f|%3f|%f|%:z|%%f", nanos) == "05.123|.123456|.123456789|.123456789|123|123456789|+00:00|%f"
+    assert strftime(moment, "%s") == str(int(moment.timestamp()))
+    assert strftime(moment.replace(microsecond=0), "%.f", 0) == ".000"
+
+
+def test_rfc3339() -> None:
+    assert rfc3339(nanos=1_709_618_828_000_000_001) == "2024-03-05T06:07:08.000000001+00:00"
+    assert rfc3339(0.5) == "1970-01-01T00:00:00.500000000+00:00"
