@@ -204,7 +204,7 @@ class Log(Actor):
 
     component = "tpl_log"
     inports = [PortSpec("input", None, "any packet")]
-    outports = [PortSpec("output", None, "the packet, unchanged (optional: connect it to keep the stream going)")]
+    outports = [PortSpec("output", None, "the packet, unchanged (optional: connect it to keep the stream going)", optional=True)]
     config_schema = schema(
         {
             "format": {

@@ -53,12 +53,15 @@ class PortSpec:
 
     ``name`` is an exact port name, or an ``fnmatch`` pattern (``case[1-9]``,
     ``*``) for ports whose names come from the node's config. ``type`` is the
-    expected message tag (one of the 16), or ``None`` for any.
+    expected message tag (one of the 16), or ``None`` for any. An ``optional``
+    outport (a sink's pass-through, say) need not be connected: validation does
+    not warn about it.
     """
 
     name: str
     type: str | None = None
     description: str = ""
+    optional: bool = False
 
     @property
     def is_pattern(self) -> bool:
@@ -78,6 +81,8 @@ class PortSpec:
             out["type"] = self.type
         if self.description:
             out["description"] = self.description
+        if self.optional:
+            out["optional"] = True
         return out
 
 
@@ -93,7 +98,9 @@ def _port_spec(value: Any, owner: str) -> PortSpec:
                 f"{owner}: port {value['name']!r} has unknown message type {port_type!r}; "
                 f"use one of {', '.join(MESSAGE_TAGS)}"
             )
-        return PortSpec(str(value["name"]), port_type, str(value.get("description", "")))
+        return PortSpec(
+            str(value["name"]), port_type, str(value.get("description", "")), bool(value.get("optional", False))
+        )
     raise RegistryError(f"{owner}: a port must be a name, a PortSpec or a {{'name': ...}} mapping, not {value!r}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,12 @@ from typing import Any
 
 import trio
 
+from .actor import Actor
 from .engine import Network, NetworkStatistics, RunState, RunStatus
+from .message import Message
 from .trace import TraceWriter
 
-__all__ = ["RunOutcome", "pipeline_network", "run_to_end"]
+__all__ = ["OutportTap", "RunOutcome", "TAP_PREFIX", "pipeline_network", "run_to_end", "tap_outports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,39 @@ def pipeline_network(loaded: Any, *, on_error: str = "fail") -> Network:
     for component_id, component in loaded.components.items():
         network.register_actor(component_id, component)
     return network
+
+
+class OutportTap(Actor):
+    """Keeps what reaches one of the pipeline's exported outports: a count and the last few packets."""
+
+    component = "reflow_outport_tap"
+    inports = ["in"]
+    outports: list[str] = []
+
+    def __init__(self, keep: int = 20) -> None:
+        self.count = 0
+        self.last: deque[Message] = deque(maxlen=keep)
+
+    def run(self, ctx: Any) -> None:
+        self.count += 1
+        self.last.append(ctx.inputs["in"])
+
+
+#: Node ids the taps get (``<prefix><outport name>``); reflow's own, not part of the user's graph.
+TAP_PREFIX = "__outport__"
+
+
+def tap_outports(network: Network) -> dict[str, OutportTap]:
+    """Connect a tap to every exported outport of the network's graph: ``{outport name: tap}``."""
+    taps: dict[str, OutportTap] = {}
+    for port in network.graph.iter_outports():
+        tap = OutportTap()
+        node_id = f"{TAP_PREFIX}{port.name}"
+        network.register_actor(node_id, tap)
+        network.add_node(node_id, node_id)
+        network.add_connection(port.node, port.port, node_id, "in")
+        taps[port.name] = tap
+    return taps
 
 
 _REASONS = {

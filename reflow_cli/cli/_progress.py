@@ -5,13 +5,14 @@ Everything goes to stderr: stdout belongs to the pipeline (print/log sinks).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..engine import NetworkStatistics
 
-__all__ = ["LiveView", "PlainProgress", "summary_lines"]
+__all__ = ["LiveView", "PlainProgress", "outport_lines", "summary_lines"]
 
 
 def _queue_fill(stats: NetworkStatistics, node: str) -> tuple[int, int]:
@@ -23,9 +24,17 @@ def _queue_fill(stats: NetworkStatistics, node: str) -> tuple[int, int]:
     return queued, capacity
 
 
+def _is_tap(node: str) -> bool:
+    from ..runner import TAP_PREFIX
+
+    return node.startswith(TAP_PREFIX)
+
+
 def summary_lines(stats: NetworkStatistics, headline: str) -> list[str]:
-    """A plain-text summary: the headline, then one line per node."""
-    total = sum(edge.sent for edge in stats.edges.values())
+    """A plain-text summary: the headline, then one line per node (reflow's own outport taps left out)."""
+    nodes = {key: node for key, node in stats.nodes.items() if not _is_tap(key)}
+    stats = NetworkStatistics(stats.state, stats.elapsed_s, nodes, stats.inports, stats.edges, stats.failures, stats.undelivered)
+    total = sum(edge.sent for edge in stats.edges.values() if not _is_tap(edge.target.split(".")[0]))
     lines = [f"{headline} in {stats.elapsed_s:.2f} s: {len(stats.nodes)} nodes, {total:,} messages"]
     if not stats.nodes:
         return lines
@@ -37,6 +46,27 @@ def summary_lines(stats: NetworkStatistics, headline: str) -> list[str]:
             f"  {node.node:<{width}}  {node.component:<{comp_width}}  {node.ticks:>8,}  "
             f"{node.received:>8,}  {node.sent:>8,}  {node.failures:>8,}"
         )
+    return lines
+
+
+def _show(message: Any) -> str:
+    from ..engine._events import event_payload
+
+    data = event_payload(message)
+    text = data if isinstance(data, str) else json.dumps(data, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def outport_lines(taps: dict[str, Any]) -> list[str]:
+    """What reached the pipeline's exported outports: the value, or a count and the last value."""
+    lines = []
+    for name, tap in taps.items():
+        if tap.count == 0:
+            lines.append(f"  outport {name}: nothing")
+        elif tap.count == 1:
+            lines.append(f"  outport {name}: {_show(tap.last[-1])}")
+        else:
+            lines.append(f"  outport {name}: {tap.count:,} packets, last: {_show(tap.last[-1])}")
     return lines
 
 
@@ -86,6 +116,8 @@ class LiveView:
             table.add_column(column, justify="right" if column not in ("node", "component", "state") else "left")
         colours = {"running": "green", "waiting": "dim", "blocked": "yellow", "stopped": "dim"}
         for node in stats.nodes.values():
+            if _is_tap(node.node):
+                continue
             queued, capacity = _queue_fill(stats, node.node)
             table.add_row(
                 node.node,

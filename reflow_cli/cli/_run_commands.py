@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,19 +67,30 @@ def run(
     timeout: float | None = typer.Option(None, "--timeout", min=0, help="Give up after this many seconds (exit 124)."),
     duration: float | None = typer.Option(None, "--duration", min=0, help="Stop gracefully after this many seconds (exit 0)."),
     grace: float = typer.Option(5.0, "--grace", min=0, help="Seconds accepted work may take to drain when stopping."),
+    workdir: Path | None = typer.Option(
+        None, "--workdir", help="Run in this folder (default: the spec's folder, so relative paths in configs are relative to the spec).",
+        exists=True, file_okay=False,
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what the pipeline itself prints."),
 ) -> None:
     """Run a pipeline until it is complete, then print a summary.
 
     Example: reflow run examples/logs/pipeline.yaml --set read.path=other.log
 
+    The pipeline runs in the spec file's folder (see --workdir), so a config's relative
+    paths (`path: app.log`) are relative to the spec, wherever you run it from.
+
     Exit codes: 0 complete (or --duration reached), 1 a node failed or the spec is invalid,
     2 usage, 3 stalled, 124 --timeout, 130/143 interrupted by SIGINT/SIGTERM (after a graceful stop).
     """
-    from ..runner import pipeline_network, run_to_end
+    from ..runner import pipeline_network, run_to_end, tap_outports
 
     loaded = _load(files, sets)
     network = pipeline_network(loaded)
+    taps = tap_outports(network)
+    if trace is not None:
+        trace = trace.resolve()  # given relative to where the command was typed
+    os.chdir(workdir if workdir is not None else files[0].resolve().parent)
     progress: Any = None
     if not quiet:
         from ._progress import LiveView, PlainProgress
@@ -95,7 +107,7 @@ def run(
         progress.close()
     code = _EXIT_BY_REASON.get(outcome.reason, EXIT_FAILED)
     if not quiet:
-        from ._progress import summary_lines
+        from ._progress import outport_lines, summary_lines
 
         headline = {
             "complete": "complete",
@@ -104,6 +116,8 @@ def run(
             "SIGTERM": "terminated (SIGTERM), stopped gracefully",
         }.get(outcome.reason, outcome.reason)
         for line in summary_lines(outcome.stats, f"reflow: {headline}"):
+            _err(line)
+        for line in outport_lines(taps):
             _err(line)
         if trace is not None:
             _err(f"trace: {outcome.trace_events:,} events written to {trace}")

@@ -193,12 +193,12 @@ def check_meaning(
 
     # -- per node: reserved keys, unconnected nodes --------------------------------------
     for node_id, node in nodes.items():
-        for key in _RESERVED_LATER:
-            if key in node:
+        for reserved in _RESERVED_LATER:
+            if reserved in node:
                 issues.append(Issue(
                     "W003",
-                    f"`{key}` is reserved for a later version of reflow and not yet supported: it is ignored",
-                    ("nodes", node_id, key),
+                    f"`{reserved}` is reserved for a later version of reflow and not yet supported: it is ignored",
+                    ("nodes", node_id, reserved),
                     key=True,
                 ))
         policy = node.get("on_error")
@@ -215,17 +215,17 @@ def check_meaning(
             continue
         if component.inports and not inputs[node_id]:
             names = ", ".join(_names(component.inports))
-            first = next((p.name for p in component.inports if not p.is_pattern), None)
+            first_port = next((p.name for p in component.inports if not p.is_pattern), None)
             issues.append(Issue(
                 "W001",
                 f"{who(node_id)} has no input: none of its inports ({names}) has a connection, an initial packet "
                 "or a graph inport, so it never runs",
                 ("nodes", node_id),
                 key=True,
-                hint=(f"connect one (`- other.out -> {node_id}.{first}`) or send it an initial packet"
-                      if first else "connect one of its inports or send it an initial packet"),
+                hint=(f"connect one (`- other.out -> {node_id}.{first_port}`) or send it an initial packet"
+                      if first_port else "connect one of its inports or send it an initial packet"),
             ))
-        readable = [p for p in component.outports if p.name != "error"]
+        readable = [p for p in component.outports if p.name != "error" and not p.optional]
         if readable and not (outputs[node_id] - {"error"}):
             names = ", ".join(_names(readable))
             issues.append(Issue(

@@ -185,7 +185,7 @@ class ComponentResolver:
             return Resolved(problems=[("E010", f"component file {component!r} does not exist",
                                        f"paths are relative to the spec file's folder ({self.folder})")])
         result = self.load_include(path, component)
-        problems = [("W003", f"subgraph component {component!r} is not yet supported by `reflow run`; "
+        problems: list[tuple[str, str, str | None]] = [("W003", f"subgraph component {component!r} is not yet supported by `reflow run`; "
                              "it is checked but cannot run", None)]
         if isinstance(result, str):
             return Resolved(problems=[("E018", result, "a spec must not include itself, directly or through others")])

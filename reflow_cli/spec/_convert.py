@@ -324,13 +324,11 @@ def export_origins(raw: Any, spec: dict[str, Any]) -> Origins:
             base = ("connections", i)
             if entry.get("data") is None:
                 source, target = entry.get("from") or {}, entry.get("to") or {}
-                key = tuple(
-                    str(part).lower() if lower and n % 2 else part
-                    for n, part in enumerate((source.get("nodeId"), source.get("portId"), target.get("nodeId"), target.get("portId")))
-                )
-                if key in seen:
+                ends = (source.get("nodeId"), source.get("portId"), target.get("nodeId"), target.get("portId"))
+                edge_key = tuple(str(part).lower() if lower and n % 2 else part for n, part in enumerate(ends))
+                if edge_key in seen:
                     continue
-                seen.add(key)
+                seen.add(edge_key)
                 norm: tuple[Any, ...] = ("connections", connection_index)
                 connection_index += 1
                 origins[norm] = At(base)
@@ -398,7 +396,7 @@ def pretty_spec(spec: dict[str, Any]) -> dict[str, Any]:
         node_id: {key: node[key] for key in (*_NODE_ORDER, *node) if key in node}
         for node_id, node in spec["nodes"].items()
     }
-    connections = []
+    connections: list[Any] = []
     for connection in spec.get("connections", ()):
         source = _pretty_end(connection["from"])
         target = _pretty_end(connection["to"])

@@ -127,7 +127,8 @@ class _Loader:
         path = issue.path
         offset = issue.offset
         if not issue.raw:
-            prefix, suffix = path, ()
+            prefix: Path_ = path
+            suffix: Path_ = ()
             origin = None
             while True:
                 origin = origins.get(prefix)

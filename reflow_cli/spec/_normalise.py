@@ -265,6 +265,7 @@ class _Normaliser:
             j = len(out)
             raw: Path_ = ("connections", i)
             norm: Path_ = ("connections", j)
+            connection: dict[str, Any]
             if isinstance(item, str):
                 match = CONNECTION.match(item)
                 if match is None:
@@ -344,12 +345,12 @@ class _Normaliser:
             elif to is None and inport is not None:
                 port = inports.get(inport)
                 if port is None:
-                    hint = suggest(inport, inports)
+                    close = suggest(inport, inports)
                     self.issue(
                         "E012",
                         f"the graph has no inport {inport!r} to send this initial packet through",
                         (*raw, "inport"),
-                        hint=f"did you mean {hint!r}?" if hint else "export it under `inports:`, or give `to: NODE.PORT`",
+                        hint=f"did you mean {close!r}?" if close else "export it under `inports:`, or give `to: NODE.PORT`",
                     )
                     continue
                 target = {"node": port["node"], "port": port["port"]}
@@ -392,13 +393,14 @@ class _Normaliser:
             return out
         for group_id, group in value.items():
             metadata = None
+            raw: Path_
             if isinstance(group, list):
                 members, raw = group, ("groups", group_id)
             elif isinstance(group, dict) and isinstance(group.get("nodes"), list):
                 members, raw, metadata = group["nodes"], ("groups", group_id, "nodes"), group.get("metadata")
             else:
                 continue
-            norm = ("groups", group_id, "nodes")
+            norm: Path_ = ("groups", group_id, "nodes")
             if raw != norm:
                 self.origins[norm] = At(raw)
             nodes: list[str] = []

@@ -157,7 +157,7 @@ def prune(document: dict[str, Any]) -> dict[str, Any]:
             if all(verdicts):
                 pruned[section] = []
             else:
-                pruned[section] = [placeholder if good else item for item, good in zip(items, verdicts)]
+                pruned[section] = [placeholder if good else item for item, good in zip(items, verdicts, strict=True)]
     return pruned
 
 

@@ -220,7 +220,7 @@ def _resolver_class() -> Any:
 
     plain, text, sequence, mapping = _tags()
 
-    class PlainResolver(VersionedResolver):  # type: ignore[misc]
+    class PlainResolver(VersionedResolver):
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
                 return plain if implicit[0] else text
