@@ -81,19 +81,10 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from reflow_cli.spec import _source
+    from ruamel.yaml import YAML
 
-    try:
-        import _ruamel_yaml  # noqa: F401
-
-        yaml_parser = "libyaml (ruamel.yaml.clib)"
-    except ImportError:
-        try:
-            from ruamel.yaml.clib import _ruamel_yaml  # noqa: F401
-
-            yaml_parser = "libyaml (ruamel.yaml.clib)"
-        except ImportError:
-            yaml_parser = "pure Python"
+    parser = YAML(typ="safe", pure=False).Parser
+    yaml_parser = "libyaml (ruamel.yaml.clib)" if "clib" in parser.__module__ else "pure Python"
     common = {
         "bench": "validate",
         "nodes": args.nodes,
@@ -102,7 +93,6 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load": [round(x, 2) for x in os.getloadavg()],
     }
-    del _source
     with tempfile.TemporaryDirectory() as tmp:
         spec = write_spec(Path(tmp), args.nodes)
         size = spec.stat().st_size

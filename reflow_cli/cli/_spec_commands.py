@@ -163,9 +163,11 @@ def convert(
     loaded = load_pipeline(file, allow_import=False, components=False)
     if loaded.diagnostics:
         _err(format_diagnostics(loaded.diagnostics, "text").rstrip("\n"))
-    if not loaded.ok or loaded.spec is None:
+    if not loaded.convertible or loaded.spec is None:
         _err(f"reflow convert: {file} is not a valid pipeline; nothing written")
         raise typer.Exit(EXIT_INVALID)
+    if not loaded.ok:
+        _err("reflow convert: converted all the same: nothing is lost, but a spec may not say it this way")
     target = to.value if to is not None else None
     if target is None and output is not None and output.suffix.lower() in (".json", ".yaml", ".yml"):
         target = "json" if output.suffix.lower() == ".json" else "yaml"

@@ -152,6 +152,7 @@ def check_meaning(
                 f"{where} is sent through graph inport {inport!r}, which the graph does not export",
                 ("initial", i, "inport"),
                 hint=f"did you mean {close!r}?" if close else "export it under `inports:`",
+                kept=True,  # a Graph keeps such packets (the reference leaves them when an inport goes)
             ))
         target_spec = component_of(target["node"])
         if target_spec is not None and not target_spec.has_inport(target["port"]):

@@ -15,6 +15,7 @@ cost one lookup.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -170,12 +171,12 @@ class ComponentResolver:
             sys.path.insert(0, folder)
             try:
                 importlib.invalidate_caches()
-                return importlib.import_module(module_name)
+                # What the module prints goes to stderr: stdout may be `--format json`.
+                with contextlib.redirect_stdout(sys.stderr):
+                    return importlib.import_module(module_name)
             finally:
-                try:
+                with contextlib.suppress(ValueError):  # unless the module removed it itself
                     sys.path.remove(folder)
-                except ValueError:  # the module removed it itself
-                    pass
 
     # -- ./other.yaml --------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ class Issue:
     ``path`` is a path in the normalised spec, translated to the document
     through the origins table, unless ``raw`` says it already is a document
     path. ``key`` locates the mapping key instead of its value; ``offset``
-    is a character offset inside a one-line scalar.
+    is a character offset inside a one-line scalar. ``kept`` says the data
+    is kept as written (only its form is not allowed in a spec), so a
+    conversion loses nothing.
     """
 
     code: str
@@ -28,6 +30,7 @@ class Issue:
     raw: bool = False
     offset: int | None = None
     nth: int = 0
+    kept: bool = False
 
 
 @dataclass(frozen=True, slots=True)

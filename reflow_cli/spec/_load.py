@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,7 +27,8 @@ from ._diagnostics import CODES, COMMAND_LINE, Diagnostic
 from ._issues import At, CommandLine, Issue, Origins, Path_
 from ._normalise import SUPPORTED_ON_ERROR, Normalised, apply_overrides, normalise
 from ._schema import check_document, where_text
-from ._source import Locator, Source, SourceError, SourceProblem, is_json_path, parse_text, parse_yaml, read_text
+from ._source import Locator, Source, SourceError, SourceProblem, is_json_path, parse_text, read_text
+from ._yaml import parse_yaml
 
 __all__ = ["DEFAULT_MAX_SIZE", "LoadedPipeline", "is_graph_export", "load_pipeline", "validate_paths"]
 
@@ -51,6 +53,9 @@ class LoadedPipeline:
     components: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     kind: str = "spec"
+    #: True when ``spec`` holds everything the file says, errors or not (ids a spec may not
+    #: have, say): ``reflow convert`` converts such files, losing nothing.
+    convertible: bool = False
 
     @property
     def ok(self) -> bool:
@@ -86,8 +91,6 @@ def _export_error_path(message: str) -> Path_:
         elif index:
             path.append(int(index))
         elif quoted:
-            import json
-
             path.append(json.loads(quoted))
     return tuple(path)
 
@@ -235,7 +238,8 @@ class _Loader:
             graph, problem = _build_graph(_runnable(spec))
             if problem is not None:
                 diagnostics.append(Diagnostic("error", "E002", shown, 1, 1, problem, None, ""))
-        return LoadedPipeline(path, spec, graph, classes, diagnostics)
+        convertible = not any(CODES[i.code][0] == "error" and not i.kept for i in issues)
+        return LoadedPipeline(path, spec, graph, classes, diagnostics, convertible=convertible)
 
     def resolve_components(
         self,

@@ -167,7 +167,7 @@ class _Normaliser:
                 del entry["config"]  # {} and absent read the same once reflow keys fill the metadata
             if node_id.endswith("\n"):
                 self.issue("E002", f"node id {node_id!r} ends with a line break", ("nodes", node_id), key=True,
-                           hint="ids are letters, digits, '_' and '-', starting with a letter or '_'")
+                           hint="ids are letters, digits, '_' and '-', starting with a letter or '_'", kept=True)
             out[node_id] = entry
         return out
 

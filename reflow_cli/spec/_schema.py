@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
+#: The schema's pattern for node ids and port names.
+ID_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 DIAGNOSTICS_SCHEMA = "diagnostics.schema.json"
 
 
@@ -245,7 +247,8 @@ def describe_error(error: Any, base: Path_ = ()) -> list[Issue]:
             reason = schema.get("patternErrorMessage", f"it must match {value}")
             owner = path[-1] if path else ""
             kind = {"nodes": "node id", "inports": "inport name", "outports": "outport name"}.get(owner, "key")
-            return [Issue("E002", f"{kind} {instance!r} is not allowed: {reason}", key_path, key=True, raw=True)]
+            return [Issue("E002", f"{kind} {instance!r} is not allowed: {reason}", key_path, key=True, raw=True,
+                          kept=value == ID_PATTERN)]
         reason = schema.get("errorMessage") or error.message
         return [Issue("E002", f"key {instance!r} is not allowed in {where}: {reason}", key_path, key=True, raw=True)]
     if keyword == "additionalProperties" and isinstance(instance, dict):
@@ -284,7 +287,9 @@ def describe_error(error: Any, base: Path_ = ()) -> list[Issue]:
                       hint=f"did you mean {close!r}?" if close else None)]
     if keyword == "pattern":
         reason = schema.get("patternErrorMessage", f"it must match {value}")
-        return [Issue("E002", f"{where}: {_short(instance)} is not valid: {reason}", path, raw=True)]
+        # A long-form id that breaks the id rules is still read as it is.
+        return [Issue("E002", f"{where}: {_short(instance)} is not valid: {reason}", path, raw=True,
+                      kept=value == ID_PATTERN)]
     if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         relation = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most",
                     "exclusiveMaximum": "less than"}[keyword]

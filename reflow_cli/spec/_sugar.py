@@ -13,11 +13,14 @@ from typing import Any
 from ..message import MESSAGE_TAGS, Message
 
 __all__ = [
-    "ID",
-    "ENDPOINT",
     "CONNECTION",
+    "ENDPOINT",
+    "ID",
     "TARGET",
+    "PortTypeError",
+    "canonical_port_type",
     "is_id",
+    "is_tagged",
     "message_from_sugar",
     "message_to_sugar",
     "port_type_from_spec",
