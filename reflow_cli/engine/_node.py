@@ -90,6 +90,8 @@ class NodeRuntime:
         "routes",
         "outbox",
         "_outbox_routes",
+        "_loop_pending",
+        "_loop_edge_index",
         "out_exact",
         "out_patterns",
         "await_all",
@@ -137,6 +139,8 @@ class NodeRuntime:
         self.routes: dict[str, tuple[Edge, ...]] = {}
         self.outbox: dict[str, list[Message]] = {}
         self._outbox_routes: tuple[tuple[list[Message], str, tuple[Edge, ...]], ...] = ()
+        self._loop_pending: list[Message] | None = None  # outbox list of a self-loop port, if any
+        self._loop_edge_index = 0
         self.out_exact = spec._out_exact
         self.out_patterns: tuple[PortSpec, ...] = tuple(p for p in spec.outports if p.is_pattern)
         self.await_all = spec.await_all_inports
@@ -164,6 +168,8 @@ class NodeRuntime:
         self.inports[name] = inport
         self.inport_list = (*self.inport_list, inport)
         self._bind_input_strategy()
+        if self.routes:
+            self._find_self_loop()  # a second inport ends the self-loop shortcut
         return inport
 
     def _bind_input_strategy(self) -> None:
@@ -363,7 +369,7 @@ class NodeRuntime:
     # -- batches (sync actors) ------------------------------------------------------------------
 
     def _run_ticks(self, port: str, items: list[Any]) -> None:
-        """Run one tick per item on ``port``, then flush the outputs (the hot loop)."""
+        """Run one tick per item on ``port``, leaving the outputs in the outbox (the hot loop)."""
         run = self.run_fn
         outbox_get = self.outbox.get
         self.ticks += len(items)
@@ -391,17 +397,36 @@ class NodeRuntime:
         except BaseException:
             self.leftover.extend(remaining)
             raise
-        self.flush()
 
     def _batch_single(self) -> None:
         inport = self.inport_list[0]
         queue = inport.queue
+        name = inport.name
+        loop = self._loop_pending
         budget = BATCH_SIZE
-        # keep going while input keeps coming (a self-loop refills its own queue at each flush)
-        while budget > 0 and queue:
-            items = self._pop(inport, budget)
+        while budget > 0:
+            if queue:
+                items = self._pop(inport, budget)
+            elif loop:
+                # A self-loop's next packet goes straight into the next tick instead of
+                # through the queue and back: nothing else waits in the queue, so FIFO holds.
+                items = loop[:budget]
+                del loop[: len(items)]
+                self._bypassed(inport, items)
+            else:
+                break
             budget -= len(items)
-            self._run_ticks(inport.name, items)
+            self._run_ticks(name, items)
+        self.flush()
+
+    def _bypassed(self, inport: Inport, items: list[Message]) -> None:
+        """Account for self-loop packets handed to the next tick without the queue."""
+        count = len(items)
+        edge = inport.edges[self._loop_edge_index]
+        edge.sent += count
+        inport.received += count
+        if self.hub.active:
+            self._publish_sent(edge.src_port, inport, items)
 
     def _batch_multi(self) -> None:
         budget = BATCH_SIZE
@@ -411,6 +436,7 @@ class NodeRuntime:
                     items = self._pop(inport, budget)
                     budget -= len(items)
                     self._run_ticks(inport.name, items)
+        self.flush()
 
     def _batch_await_all(self) -> None:
         budget = BATCH_SIZE
@@ -499,6 +525,19 @@ class NodeRuntime:
         self.routes = routes
         self.outbox = {port: [] for port in routes}
         self._outbox_routes = tuple((self.outbox[port], port, edges) for port, edges in routes.items())
+        self._find_self_loop()
+
+    def _find_self_loop(self) -> None:
+        """Note an outport whose only edge leads back into this node's only inport (a generator's loop)."""
+        self._loop_pending = None
+        if len(self.inport_list) != 1 or self.await_all or self.mode != "sync":
+            return
+        inport = self.inport_list[0]
+        for port, edges in self.routes.items():
+            if len(edges) == 1 and edges[0].inport is inport:
+                self._loop_pending = self.outbox[port]
+                self._loop_edge_index = inport.edges.index(edges[0])
+                return
 
     def flush(self) -> None:
         """Push every pending output.

@@ -550,3 +550,40 @@ def test_many_random_dags_deliver_everything() -> None:
     assert net.run(timeout=20)
     assert counter.count == 1500
     assert counter.total == 3 * sum(i + 2 for i in range(500))
+
+
+def test_a_self_loop_shared_with_another_producer_keeps_every_edge_in_order() -> None:
+    class Loop(Actor):
+        """Counts each token down to zero through its own `again` port."""
+
+        inports = ["in"]
+        outports = ["again", "out"]
+
+        def run(self, ctx):  # type: ignore[no-untyped-def]
+            token, n = ctx.inputs["in"]["data"]
+            ctx.done({"again": Message.array([token, n - 1]) if n else None, "out": Message.array([token, n])})
+
+    net = Network()
+    collect = Collect()
+    net.register_actor("loop", Loop())
+    net.register_actor("fwd", Forward())
+    net.register_actor("col", collect)
+    net.add_node("loop", "loop")
+    net.add_node("feed", "fwd")
+    net.add_node("sink", "col")
+    net.add_connection("loop", "again", "loop", "in", capacity=4)
+    net.add_connection("feed", "out", "loop", "in", capacity=4)
+    net.add_connection("loop", "out", "sink", "in", capacity=4)
+    net.add_initial("loop", "in", Message.array(["a", 300]))
+    for i in range(50):
+        net.add_initial("feed", "in", Message.array([f"f{i}", 3]))
+    events = net.events()
+    assert net.run(timeout=30)
+    seen = [tuple(x) for x in collect.items]
+    assert sorted(seen) == sorted([("a", n) for n in range(301)] + [(f"f{i}", n) for i in range(50) for n in range(4)])
+    assert [n for token, n in seen if token == "a"] == list(range(300, -1, -1))  # the loop's own order
+    for i in range(50):
+        assert [n for token, n in seen if token == f"f{i}"] == [3, 2, 1, 0]
+    loop_sent = sum(1 for e in events if e["_type"] == "MessageSent" and e["fromPort"] == "again")
+    assert loop_sent == 300 + 50 * 3
+    assert net.stats().edges["loop.again -> loop.in"].sent == loop_sent
