@@ -211,6 +211,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
         golden("file_load/trigger_string") + ("tests/catalog/test_files.py::test_file_load_path_from_trigger",),
     ),
     Deviation(
+        "tpl_file_load",
+        "A read error says what went wrong but not which file (`File read error: No such file or directory (os error 2)`).",
+        "The same text followed by the path (`...: data/app.log`); also for tpl_file_lines and tpl_csv_read.",
+        golden("file_load/missing", "file_load/directory")
+        + ("tests/catalog/test_files.py::test_file_load_errors", "tests/catalog/test_files.py::test_csv_read_errors"),
+    ),
+    Deviation(
         "tpl_interval_trigger",
         "A fractional `interval` (0.1 seconds) fires once and stops.",
         "Fractions work in every unit.",

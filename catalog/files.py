@@ -37,7 +37,9 @@ def _path(ctx: Any, port: str, default: str = "") -> str:
 
 
 def _read_error(exc: OSError) -> Message:
-    return Message.error(f"File read error: {os_error_text(exc)}")
+    # the reference's text, plus the path it leaves out (so a failure says which file)
+    where = f": {exc.filename}" if exc.filename else ""
+    return Message.error(f"File read error: {os_error_text(exc)}{where}")
 
 
 # -- tpl_file_load -----------------------------------------------------------------------------

@@ -419,7 +419,7 @@ class TickContext:
                 raise _bad_port(node, port)
             message = value if type(value) is Message else coerce_output(value, port)
             if message is not None:
-                node.send_now(port, message)
+                node.send_now(port, message, self.inputs)
 
     async def send_async(self, messages: Mapping[str, Any]) -> None:
         """Async form of :meth:`send` for ``async def run`` actors."""
@@ -433,7 +433,7 @@ class TickContext:
                 raise _bad_port(node, port)
             message = coerce_output(value, port)
             if message is not None:
-                await node.send_async(port, message)
+                await node.send_async(port, message, self.inputs)
 
     def done(self, outputs: Mapping[str, Any] | None = None) -> None:
         """End the tick successfully, emitting ``outputs`` (``{port: message}``).

@@ -164,7 +164,7 @@ async def _run(
 
         status = await network.run_async(timeout=timeout, grace=grace, stop=stop)
         if writer is not None:
-            await writer.drain()
+            await writer.finished.wait()  # the run has stopped: the writer ends once it is drained
             writer.stream.close()
         helpers.cancel_scope.cancel()
 

@@ -56,16 +56,19 @@ class TraceWriter:
         self.stream = stream
         self.path = Path(path)
         self.written = 0
+        self.finished = trio.Event()
 
     async def run(self) -> None:
-        """Write until the network stops and the stream is drained (run as a trio task)."""
-        with self.path.open("w", encoding="utf-8") as handle:
-            while True:
-                first = await self.stream.recv_async(None)
-                if first is None:
-                    break
-                self._write_batch(handle, first)
-            handle.flush()
+        """Write until the network has stopped and every event is written (run as a trio task)."""
+        try:
+            with self.path.open("w", encoding="utf-8") as handle:
+                while True:
+                    first = await self.stream.recv_async(None)
+                    if first is None:  # the run stopped and the stream is drained
+                        break
+                    self._write_batch(handle, first)
+        finally:
+            self.finished.set()
 
     def _write_batch(self, handle: IO[str], first: dict[str, Any]) -> None:
         lines = [event_json(first)]
@@ -78,13 +81,3 @@ class TraceWriter:
         handle.write("\n".join(lines))
         handle.write("\n")
         self.written += len(lines)
-
-    async def drain(self) -> None:
-        """Write whatever is still buffered (after the run stopped)."""
-        with self.path.open("a", encoding="utf-8") as handle:
-            while True:
-                event = self.stream.recv(0)
-                if event is None:
-                    break
-                self._write_batch(handle, event)
-        await trio.lowlevel.checkpoint()

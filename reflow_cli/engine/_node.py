@@ -391,7 +391,7 @@ class NodeRuntime:
                             if pending is not None and out is not None:
                                 pending.append(out)
                             elif out is not None and out_port == "error":
-                                self._error_port_packet(out)
+                                self._error_port_packet(out, ctx.inputs)
                 else:
                     self._finish(ctx, count=False)
         except BaseException:
@@ -491,7 +491,7 @@ class NodeRuntime:
                     if pending is not None:
                         pending.append(message)
                     elif port == "error":
-                        self._error_port_packet(message)
+                        self._error_port_packet(message, ctx.inputs)
 
     def _raised(self, ctx: TickContext, exc: Exception) -> None:
         status = ctx._status
@@ -508,10 +508,11 @@ class NodeRuntime:
         self.failures += 1
         self.run.report_failure(self, inputs, error)
 
-    def _error_port_packet(self, message: Message) -> None:
+    def _error_port_packet(self, message: Message, inputs: dict[str, Any]) -> None:
+        """A packet on an unconnected ``error`` outport is the tick's failure (never dropped silently)."""
         data = message._data
         text = data if isinstance(data, str) else repr(event_payload(message))
-        self._failed({"error": message}, f"packet on unconnected error port: {text}")
+        self._failed(inputs, f"{text} (sent to its unconnected error port)")
 
     # -- sending -----------------------------------------------------------------------------------
     #
@@ -617,7 +618,7 @@ class NodeRuntime:
             inport.blocked_s += waited
             self.blocked_s += waited
 
-    def send_now(self, port: str, message: Message) -> None:
+    def send_now(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
         """``ctx.send`` of one packet: pushed before this returns (after earlier outputs, FIFO).
 
         It must not linger in the outbox: the tick may go on to wait for
@@ -626,22 +627,22 @@ class NodeRuntime:
         through the trio thread.
         """
         if _get_ident() != self.sched.trio_ident:
-            trio.from_thread.run(self.send_async, port, message, trio_token=self.sched.token)
+            trio.from_thread.run(self.send_async, port, message, inputs, trio_token=self.sched.token)
             return
         pending = self.outbox.get(port)
         if pending is None:
             if port == "error":
-                self._error_port_packet(message)
+                self._error_port_packet(message, inputs)
             return
         pending.append(message)
         self.flush()
 
-    async def send_async(self, port: str, message: Message) -> None:
+    async def send_async(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
         """``await ctx.send_async`` of one packet: pushed before this returns."""
         pending = self.outbox.get(port)
         if pending is None:
             if port == "error":
-                self._error_port_packet(message)
+                self._error_port_packet(message, inputs)
             return
         pending.append(message)
         await self.flush_async()

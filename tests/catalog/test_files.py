@@ -34,8 +34,8 @@ def test_file_load_reads_bytes_and_metadata(tmp_path: Path) -> None:
 
 def test_file_load_errors(tmp_path: Path) -> None:
     cases = {
-        str(tmp_path / "missing.txt"): "File read error: No such file or directory (os error 2)",
-        str(tmp_path): "File read error: Is a directory (os error 21)",
+        str(tmp_path / "missing.txt"): f"File read error: No such file or directory (os error 2): {tmp_path / 'missing.txt'}",
+        str(tmp_path): f"File read error: Is a directory (os error 21): {tmp_path}",
     }
     for path, error in cases.items():
         result = run_component("tpl_file_load", {"path": path}, {"trigger": [FLOW]})
@@ -129,7 +129,7 @@ def test_file_lines_path_from_trigger_and_errors(tmp_path: Path) -> None:
     good.write_text("x\ny\n")
     result = run_component("tpl_file_lines", {}, {"trigger": [T("String", str(good)), T("String", str(tmp_path / "nope"))]})
     assert result.data("output") == ["x", "y", None]
-    assert result.data("error") == ["File read error: No such file or directory (os error 2)"]
+    assert result.data("error") == [f"File read error: No such file or directory (os error 2): {tmp_path / 'nope'}"]
     result = run_component("tpl_file_lines", {}, {"trigger": [FLOW]})
     assert result.data("error") == ["Missing 'path' in config"]
 
@@ -217,7 +217,7 @@ def test_csv_read_errors(tmp_path: Path) -> None:
         "CSV parse error: invalid UTF-8 at byte 0",
     ]
     result = run_component("tpl_csv_read", {"path": str(tmp_path / "none.csv")}, {"trigger": [FLOW]})
-    assert result.data("error") == ["File read error: No such file or directory (os error 2)"]
+    assert result.data("error") == [f"File read error: No such file or directory (os error 2): {tmp_path / 'none.csv'}"]
     result = run_component("tpl_csv_read", {}, {"trigger": [FLOW]})
     assert result.data("error") == ["Missing 'path' in config"]
 

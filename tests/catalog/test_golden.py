@@ -151,6 +151,15 @@ DEVIATIONS: dict[str, tuple[str, Any]] = {
         ),
     ),
     "data_transformer/template_fields": ("templates fill fields", received(output=[T("String", "Ada is 36")])),
+    # file errors name the file
+    "file_load/missing": (
+        "file errors name the file",
+        received(error=[T("Error", "File read error: No such file or directory (os error 2): {dir}/nope.txt")]),
+    ),
+    "file_load/directory": (
+        "file errors name the file",
+        received(error=[T("Error", "File read error: Is a directory (os error 21): {dir}")]),
+    ),
     "filter/nested_field": (
         "field paths",
         received(output=[T("Array", [{"a": {"b": 1}}])], rejected=[T("Array", [{"a": {"b": 2}}])]),
