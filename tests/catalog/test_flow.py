@@ -136,7 +136,7 @@ def test_map_errors() -> None:
 def test_an_unconnected_error_port_is_a_reported_failure() -> None:
     result = run_component("tpl_map", {}, {"input": [T("Integer", 1)]}, connect=["output"])
     assert result.status.name == "COMPLETE"
-    assert [f["error"] for f in result.failures] == ["packet on unconnected error port: Expected Array on input port"]
+    assert [f["error"] for f in result.failures] == ["Expected Array on input port (sent to its unconnected error port)"]
     failed = run_component("tpl_map", {}, {"input": [T("Integer", 1)]}, connect=["output"], on_error="fail")
     assert failed.status.name == "FAILED"
 
