@@ -42,13 +42,13 @@ class RunOutcome:
     trace_events: int = 0
 
 
-def pipeline_network(loaded: Any, *, on_error: str = "fail") -> Network:
+def pipeline_network(loaded: Any, *, on_error: str = "fail", dead_letter_path: str = "dead-letters.jsonl") -> Network:
     """A :class:`Network` for a loaded pipeline spec (``reflow_cli.spec.load_pipeline``).
 
     ``reflow run`` uses the ``fail`` error policy by default: the first failing
     tick stops the run (nodes may say otherwise with ``on_error``).
     """
-    network = Network.from_graph(loaded.graph, on_error=on_error)
+    network = Network.from_graph(loaded.graph, on_error=on_error, dead_letter_path=dead_letter_path)
     for component_id, component in loaded.components.items():
         network.register_actor(component_id, component)
     return network

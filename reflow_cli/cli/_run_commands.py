@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -71,6 +72,9 @@ def run(
         None, "--workdir", help="Run in this folder (default: the spec's folder, so relative paths in configs are relative to the spec).",
         exists=True, file_okay=False,
     ),
+    dead_letters: Path | None = typer.Option(
+        None, "--dead-letters", help="Where nodes with on_error: dead_letter write failed packets (default: dead-letters.jsonl in the spec's folder)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what the pipeline itself prints."),
 ) -> None:
     """Run a pipeline until it is complete, then print a summary.
@@ -86,13 +90,17 @@ def run(
     from ..runner import pipeline_network, run_to_end, tap_outports
 
     loaded = _load(files, sets)
-    network = pipeline_network(loaded)
+    # the default is relative to the folder the run happens in; a given path to where the command was typed
+    letters = "dead-letters.jsonl" if dead_letters is None else str(dead_letters.resolve())
+    network = pipeline_network(loaded, dead_letter_path=letters)
     taps = tap_outports(network)
     if trace is not None:
         trace = trace.resolve()  # given relative to where the command was typed
     os.chdir(workdir if workdir is not None else files[0].resolve().parent)
     progress: Any = None
-    if not quiet:
+    if quiet:  # only the pipeline's own output: failures still show in the summary-free error lines
+        logging.getLogger("reflow.engine").setLevel(logging.ERROR)
+    else:
         from ._progress import LiveView, PlainProgress
 
         progress = LiveView() if sys.stderr.isatty() else PlainProgress()
@@ -127,8 +135,16 @@ def run(
         _err(f"error: the pipeline {outcome.status.describe()}")
     elif outcome.reason == "timeout":
         _err(f"error: still running after --timeout {timeout:g} s")
-    if outcome.stats.failures and outcome.reason != "failed":
-        _err(f"warning: {outcome.stats.failures} tick(s) failed (see the ActorFailed events)")
+    if outcome.stats.failures and outcome.reason != "failed" and not quiet:
+        skipped = sum(node.skipped for node in outcome.stats.nodes.values())
+        lettered = sum(node.dead_lettered for node in outcome.stats.nodes.values())
+        retries = sum(node.retries for node in outcome.stats.nodes.values())
+        _err(
+            f"warning: {outcome.stats.failures} failure(s): {skipped} tick(s) skipped, {lettered} dead-lettered, "
+            f"{retries} retried (each is an ActorFailed event)"
+        )
+        if outcome.stats.dead_letter_file:
+            _err(f"dead letters: {outcome.stats.dead_letter_file}")
     if outcome.stats.undelivered and outcome.reason in ("SIGINT", "SIGTERM", "timeout", "duration"):
         _err(f"note: {outcome.stats.undelivered:,} packet(s) were still queued when the run stopped")
     raise typer.Exit(code)

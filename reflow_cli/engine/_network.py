@@ -22,7 +22,8 @@ from ..message import Message
 from ..registry import ComponentRegistry, default_registry
 from ._events import DEFAULT_EVENT_BUFFER, EventHub, EventStream, now_ms
 from ._executor import Executor, Run, get_executor
-from ._plan import RunOptions
+from ._plan import RESERVED_METADATA_KEY, RunOptions
+from ._policies import ErrorPolicy
 from ._stats import NetworkStatistics
 from ._status import RunState, RunStatus
 
@@ -56,9 +57,11 @@ class Network:
     ``config`` (the reference's NetworkConfig) is accepted and ignored.
     ``on_error`` is the default error policy: ``"continue"`` (report the
     failure as an ``ActorFailed`` event and a warning, and go on; the
-    reference's behaviour, minus the silence) or ``"fail"`` (the run stops
-    and ``wait()`` returns FAILED). ``capacity`` is the default inport
-    capacity. ``executor`` picks what runs the graph (``"trio"``).
+    reference's behaviour, minus the silence), ``"fail"`` (the run stops and
+    ``wait()`` returns FAILED), ``"skip"``, ``"dead_letter"`` or ``"retry"``
+    (see :meth:`add_node`). ``capacity`` is the default inport capacity.
+    ``executor`` picks what runs the graph (``"trio"``). Dead letters go to
+    ``dead_letter_path`` when a node has no connected ``error`` port.
     """
 
     def __init__(
@@ -68,10 +71,11 @@ class Network:
         on_error: str = "continue",
         capacity: int = 64,
         executor: str | Executor = "trio",
+        dead_letter_path: str = "dead-letters.jsonl",
     ) -> None:
         if config is not None and not isinstance(config, Mapping):
             raise ConfigError(f"Network(config) takes a dict or None, not {type(config).__name__} {config!r:.60}")
-        self._options = RunOptions(on_error=on_error, default_capacity=capacity)
+        self._options = RunOptions(on_error=on_error, default_capacity=capacity, dead_letter_path=dead_letter_path)
         self._executor = get_executor(executor)
         self._graph = Graph("network", True)
         self._registry = ComponentRegistry(parent=default_registry())
@@ -98,8 +102,21 @@ class Network:
         """
         self._registry.register(template_id, actor, source="this network")
 
-    def add_node(self, id: str, template_id: str, config: Mapping[str, Any] | None = None) -> None:  # noqa: A002
-        """Add node ``id`` running component ``template_id`` with ``config``."""
+    def add_node(
+        self,
+        id: str,  # noqa: A002 - the reference's parameter name
+        template_id: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        on_error: str | None = None,
+        retry: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add node ``id`` running component ``template_id`` with ``config``.
+
+        ``on_error`` overrides the network's error policy for this node
+        (``fail``, ``skip``/``continue``, ``dead_letter``, ``retry``); ``retry``
+        is ``{count, backoff, then}`` (3 attempts, 0.1 s doubling, then ``fail``).
+        """
         if not isinstance(id, str) or not id:
             raise GraphError(f"a node id must be a non-empty string, not {id!r}")
         entry = self._registry.lookup(template_id)
@@ -107,7 +124,12 @@ class Network:
             raise ConfigError(f"node {id!r}: config must be a dict or None, not {type(config).__name__}")
         if id in self._specs:
             raise GraphError(f"node {id!r} already exists; node ids must be unique")
-        self._graph.add_node(id, template_id, None if config is None else dict(config))
+        metadata = None if config is None else dict(config)
+        if on_error is not None or retry is not None:
+            ErrorPolicy.parse(id, on_error or self._options.on_error, retry)  # check now, not at start()
+            settings = {k: v for k, v in (("on_error", on_error), ("retry", retry)) if v is not None}
+            metadata = {**(metadata or {}), RESERVED_METADATA_KEY: settings}
+        self._graph.add_node(id, template_id, metadata)
         self._specs[id] = entry.spec
 
     def _node_spec(self, node_id: str, role: str) -> ComponentSpec | None:

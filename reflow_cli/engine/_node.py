@@ -38,6 +38,7 @@ from ..actor import (
 from ..errors import PortError
 from ..message import Message
 from ._events import EventHub, event_payload, now_ms
+from ._policies import ErrorPolicy
 from ._ports import Edge, Inport
 from ._scheduler import PARK_INPUT, PARK_NONE, PARK_SPACE, Scheduler
 from ._streams import current_scheduler
@@ -56,6 +57,13 @@ _PORTAL_AFTER_BATCHES = 3
 
 _perf = time.perf_counter
 _get_ident = threading.get_ident
+
+
+class RunFailed(BaseException):
+    """Raised inside a node when a failure under the ``fail`` policy stopped the run.
+
+    A BaseException, so actor code's ``except Exception`` cannot swallow it.
+    """
 
 
 def _abort_park_factory(node: NodeRuntime) -> Callable[[Any], trio.lowlevel.Abort]:
@@ -103,6 +111,10 @@ class NodeRuntime:
         "abort_park",
         "ticks",
         "failures",
+        "skipped",
+        "dead_lettered",
+        "retries",
+        "_attempt_error",
         "starved_s",
         "blocked_s",
         "stopped",
@@ -121,7 +133,7 @@ class NodeRuntime:
         actor: Any,
         spec: ComponentSpec,
         config: dict[str, Any],
-        policy: str,
+        policy: ErrorPolicy,
     ) -> None:
         self.id = node_id
         self.template_id = template_id
@@ -151,7 +163,11 @@ class NodeRuntime:
         self.task: Any = None
         self.abort_park = _abort_park_factory(self)
         self.ticks = 0
-        self.failures = 0
+        self.failures = 0  # failed attempts (an ActorFailed event each)
+        self.skipped = 0  # failed ticks given up under skip/continue
+        self.dead_lettered = 0
+        self.retries = 0
+        self._attempt_error: list[str] | None = None  # collects failures while a retry attempt runs
         self.starved_s = 0.0
         self.blocked_s = 0.0
         self.stopped = False
@@ -221,15 +237,9 @@ class NodeRuntime:
         self.task = current_task()
         current_scheduler.set(self.sched)  # streams created in this node's ticks belong to this run
         try:
-            if await self._setup():
-                if self.mode == "sync":
-                    await self._loop_sync()
-                else:
-                    await self._loop_one_by_one()
-            else:
-                # setup failed: the node cannot tick; park until the run stops so it can settle
-                while not self.run.stopping:
-                    await self.sched.park(self, PARK_INPUT)
+            await self._main_loop()
+        except RunFailed:
+            pass  # the run is FAILED and being cancelled; this node stops here
         finally:
             self.stopped = True
             with trio.CancelScope(shield=True) as scope:
@@ -237,6 +247,16 @@ class NodeRuntime:
                 await self._teardown()
             if self.hub.active:
                 self.hub.publish({"_type": "ActorStopped", "actorId": self.id, "ticks": self.ticks, "timestamp": now_ms()})
+
+    async def _main_loop(self) -> None:
+        if not await self._setup():
+            # setup failed: the node cannot tick; park until the run stops so it can settle
+            while not self.run.stopping:
+                await self.sched.park(self, PARK_INPUT)
+        elif self.mode == "sync":
+            await self._loop_sync()
+        else:
+            await self._loop_one_by_one()
 
     async def _call_hook(self, name: str) -> bool:
         hook = getattr(self.actor, name, None)
@@ -250,8 +270,11 @@ class NodeRuntime:
                 result = await greenback.with_portal_run_sync(hook, ctx)
             if hasattr(result, "__await__"):
                 await result
-        except Exception as exc:  # a failing hook is a node failure, reported like a tick's
-            self._failed({}, f"{name} failed: {describe_exception(exc)}")
+        except Exception as exc:  # a failing hook is the node's failure: reported; `fail` stops the run
+            self.failures += 1
+            record = self.run.report_failure(self, {}, f"{name} failed: {describe_exception(exc)}")
+            if self.policy.final_action() == "fail":
+                self.run.fail(record)
             return False
         return True
 
@@ -505,8 +528,65 @@ class NodeRuntime:
             self._failed(ctx.inputs, describe_exception(exc))
 
     def _failed(self, inputs: dict[str, Any], error: str) -> None:
+        """A tick failed: report it, then let the node's error policy decide (see ``_policies``)."""
+        if self._attempt_error is not None:  # inside a retry: the retry loop decides
+            self._attempt_error.append(error)
+            return
         self.failures += 1
-        self.run.report_failure(self, inputs, error)
+        record = self.run.report_failure(self, inputs, error)
+        policy = self.policy
+        if policy.action == "retry" and inputs and self._retried(inputs, error):
+            return
+        action = policy.final_action()
+        if action == "fail":
+            self.run.fail(record)
+            raise RunFailed  # stop this batch now: the rest of its input stays undelivered
+        elif action == "dead_letter":
+            self.dead_lettered += 1
+            pending = self.outbox.get("error")
+            if pending is not None:  # a connected error port gets the dead letter
+                pending.append(Message._make("Object", record.letter()))
+            else:
+                self.run.dead_letter(record)
+        else:  # skip / continue
+            self.skipped += 1
+
+    def _retried(self, inputs: dict[str, Any], error: str) -> bool:
+        """Run a failed tick again, up to the policy's count; True once an attempt succeeds."""
+        policy = self.policy
+        for attempt in range(policy.count):
+            delay = policy.backoff * (2**attempt)
+            if delay:
+                greenback.await_(trio.sleep(delay))
+            self.retries += 1
+            failures: list[str] = []
+            self._attempt_error = failures
+            try:
+                ctx = TickContext(self, dict(inputs))
+                try:
+                    self._invoke(ctx)
+                except Exception as exc:
+                    self._raised(ctx, exc)
+                else:
+                    self._finish(ctx, count=False)
+            finally:
+                self._attempt_error = None
+            if not failures:
+                return True
+            self.failures += 1
+            error = failures[0]
+            last = attempt + 1 == policy.count
+            self.run.report_failure(self, inputs, f"{error} (retry {attempt + 1} of {policy.count}{', giving up' if last else ''})")
+        return False
+
+    def _invoke(self, ctx: TickContext) -> None:
+        """Call ``run`` the way this node's mode needs, from sync code with a greenback portal."""
+        if self.mode == "sync":
+            self.run_fn(ctx)
+        elif self.mode == "async":
+            greenback.await_(self.run_fn(ctx))
+        else:
+            greenback.await_(trio.to_thread.run_sync(self.run_fn, ctx))
 
     def _error_port_packet(self, message: Message, inputs: dict[str, Any]) -> None:
         """A packet on an unconnected ``error`` outport is the tick's failure (never dropped silently)."""

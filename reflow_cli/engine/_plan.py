@@ -22,8 +22,7 @@ from ._ports import DEFAULT_CAPACITY
 
 __all__ = ["ERROR_POLICIES", "RESERVED_METADATA_KEY", "node_settings", "NetworkPlan", "PlannedEdge", "PlannedInitial", "PlannedNode", "RunOptions", "plan_network"]
 
-#: Error policies understood by the engine's failure hook.
-ERROR_POLICIES = ("continue", "fail")
+from ._policies import ERROR_POLICIES, ErrorPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +37,12 @@ class RunOptions:
     default_capacity: int = DEFAULT_CAPACITY
     node_policies: Mapping[str, str] = field(default_factory=dict)
     teardown_timeout: float = 5.0
+    dead_letter_path: str = "dead-letters.jsonl"
 
     def __post_init__(self) -> None:
         for policy in (self.on_error, *self.node_policies.values()):
             if policy not in ERROR_POLICIES:
-                raise NetworkError(f"unknown error policy {policy!r}; use one of {', '.join(ERROR_POLICIES)}")
+                raise ConfigError(f"unknown error policy {policy!r}; use one of {', '.join(ERROR_POLICIES)}")
         if not isinstance(self.default_capacity, int) or self.default_capacity < 1:
             raise NetworkError(f"default_capacity must be a positive integer, not {self.default_capacity!r}")
 
@@ -56,7 +56,7 @@ class PlannedNode:
     entry: ComponentEntry
     spec: ComponentSpec
     config: dict[str, Any]
-    policy: str
+    policy: ErrorPolicy
     actor: Any = None  # instantiated actor (executors that run locally use it)
 
 
@@ -184,9 +184,9 @@ def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions)
         if entry is None:
             missing[process.id] = process.component
             continue
-        policy = options.node_policies.get(process.id) or node_settings(process.metadata).get("on_error") or options.on_error
-        if policy not in ERROR_POLICIES:
-            raise ConfigError(f"node {process.id!r}: unknown error policy {policy!r}; use one of {', '.join(ERROR_POLICIES)}")
+        settings = node_settings(process.metadata)
+        on_error = options.node_policies.get(process.id) or settings.get("on_error") or options.on_error
+        policy = ErrorPolicy.parse(process.id, on_error, settings.get("retry"))
         actor, spec, config = resolve_node(entry, process.id, process.metadata)
         nodes[process.id] = PlannedNode(process.id, process.component, entry, spec, config, policy, actor)
     if missing:

@@ -21,6 +21,7 @@ from ..message import Message
 from ._events import EventHub, event_payload, now_ms
 from ._node import NodeRuntime
 from ._plan import NetworkPlan
+from ._policies import DeadLetters
 from ._ports import Edge, Inport
 from ._scheduler import PARK_INPUT, PARK_NONE, PARK_SPACE, Scheduler
 from ._stats import EdgeStatistics, InportStatistics, NetworkStatistics, NodeStatistics
@@ -80,6 +81,7 @@ class TrioRun:
         self.edges: list[Edge] = []
         self.failures: list[FailureRecord] = []
         self.failure_count = 0
+        self.dead_letters: DeadLetters | None = None
         self._feeding = True
         self.stopping = False  # set when shutdown begins: woken nodes end their loops
         self._feeders: list[_Feeder] = []
@@ -218,8 +220,8 @@ class TrioRun:
         finally:
             self.sched.end_activity()
 
-    def report_failure(self, node: NodeRuntime, inputs: dict[str, Any], error: str) -> None:
-        """The engine's one failure hook: event, record, log, then the node's policy."""
+    def report_failure(self, node: NodeRuntime, inputs: dict[str, Any], error: str) -> FailureRecord:
+        """The engine's one failure hook: event, record, log (the node's policy decides the rest)."""
         record = FailureRecord(node.id, node.template_id, error, _inputs_json(inputs), now_ms())
         self.failure_count += 1
         if len(self.failures) < _KEPT_FAILURES:
@@ -239,8 +241,17 @@ class TrioRun:
             log.warning("node %r (%s) failed: %s", node.id, node.template_id, error)
             if self.failure_count == _LOGGED_FAILURES:
                 log.warning("further failures are counted in stats() and reported as ActorFailed events")
-        if node.policy == "fail":
-            self.sched.fail(record)
+        return record
+
+    def fail(self, record: FailureRecord) -> None:
+        """A failure under the ``fail`` policy: the run is FAILED and stops."""
+        self.sched.fail(record)
+
+    def dead_letter(self, record: FailureRecord) -> None:
+        """Append a failed tick to the run's dead-letter file."""
+        if self.dead_letters is None:
+            self.dead_letters = DeadLetters(self.plan.options.dead_letter_path)
+        self.dead_letters.write(record.letter())
 
     def _on_fail(self, record: FailureRecord) -> None:
         if self._cancel_scope is not None:
@@ -328,6 +339,8 @@ class TrioRun:
         return self._finish_shutdown()
 
     def _finish_shutdown(self) -> NetworkStatistics:
+        if self.dead_letters is not None:
+            self.dead_letters.close()
         if self.hub.active:
             self.hub.publish({"_type": "NetworkShutdown", "timestamp": now_ms()})
         self.hub.detach()
@@ -405,11 +418,12 @@ class TrioRun:
             sent = sum(edge.sent for edges in node.routes.values() for edge in edges)
             nodes[node.id] = NodeStatistics(
                 node.id, node.template_id, node_state, node.ticks, node.failures, received, sent,
-                node.starved_s, node.blocked_s,
+                node.starved_s, node.blocked_s, node.skipped, node.dead_lettered, node.retries,
             )
         edges = {
             edge.label: EdgeStatistics(f"{edge.src_node}.{edge.src_port}", edge.inport.label, edge.sent, edge.blocked_s, edge.waiting)
             for edge in self.edges
         }
         elapsed = time.perf_counter() - self.sched.started_at
-        return NetworkStatistics(state, elapsed, nodes, inports, edges, self.failure_count, undelivered)
+        dead_letter_file = None if self.dead_letters is None else str(self.dead_letters.path)
+        return NetworkStatistics(state, elapsed, nodes, inports, edges, self.failure_count, undelivered, dead_letter_file)

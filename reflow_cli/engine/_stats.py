@@ -41,7 +41,13 @@ class EdgeStatistics:
 
 @dataclass(frozen=True, slots=True)
 class NodeStatistics:
-    """One node: its state (``running``, ``waiting``, ``blocked``, ``stopped``) and counters."""
+    """One node: its state (``running``, ``waiting``, ``blocked``, ``stopped``) and counters.
+
+    ``ticks`` counts ticks started; each ends done, ``skipped`` or
+    ``dead_lettered`` (or stops the run under ``fail``), so
+    ``ok = ticks - skipped - dead_lettered`` for a run that did not fail.
+    ``failures`` counts failed attempts (retries included: ``retries``).
+    """
 
     node: str
     component: str
@@ -52,6 +58,14 @@ class NodeStatistics:
     sent: int
     starved_s: float
     blocked_s: float
+    skipped: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+    @property
+    def ok(self) -> int:
+        """Ticks that ended with ``done``."""
+        return self.ticks - self.skipped - self.dead_lettered
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,7 @@ class NetworkStatistics:
     edges: dict[str, EdgeStatistics]
     failures: int
     undelivered: int
+    dead_letter_file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (for traces, metrics and ``reflow run`` summaries)."""
@@ -73,6 +88,7 @@ class NetworkStatistics:
             "elapsed_s": self.elapsed_s,
             "failures": self.failures,
             "undelivered": self.undelivered,
+            "dead_letter_file": self.dead_letter_file,
             "nodes": {k: asdict(v) for k, v in self.nodes.items()},
             "inports": {k: asdict(v) for k, v in self.inports.items()},
             "edges": {k: asdict(v) for k, v in self.edges.items()},

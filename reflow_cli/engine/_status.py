@@ -46,6 +46,20 @@ class FailureRecord:
             "timestamp": self.timestamp,
         }
 
+    def letter(self) -> dict[str, Any]:
+        """The dead letter for this failure: ``{error, node, component, message, timestamp}``.
+
+        ``message`` holds the failed tick's inputs as ``{port: tagged JSON}``,
+        as in the ``ActorFailed`` event, so the packet can be replayed.
+        """
+        return {
+            "error": self.error,
+            "node": self.node,
+            "component": self.component,
+            "message": self.inputs,
+            "timestamp": self.timestamp,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RunStatus:

@@ -14,7 +14,6 @@ from typing import Any
 from ..actor import ComponentSpec, PortSpec, suggest
 from ._components import Resolved
 from ._issues import Issue
-from ._normalise import SUPPORTED_ON_ERROR
 from ._schema import describe_error
 
 __all__ = ["check_configs", "check_meaning"]
@@ -202,14 +201,13 @@ def check_meaning(
                     ("nodes", node_id, reserved),
                     key=True,
                 ))
-        policy = node.get("on_error")
-        if policy is not None and policy not in SUPPORTED_ON_ERROR:
+        if "retry" in node and node.get("on_error") != "retry":
             issues.append(Issue(
                 "W003",
-                f"on_error: {policy} is not yet supported: it is ignored, and the node uses the run's policy "
-                "(fail under `reflow run`)",
-                ("nodes", node_id, "on_error"),
-                hint="use on_error: fail or on_error: continue",
+                "`retry` settings are used only with `on_error: retry`: they are ignored here",
+                ("nodes", node_id, "retry"),
+                key=True,
+                hint="add `on_error: retry`, or remove `retry`",
             ))
         component = component_of(node_id)
         if component is None:

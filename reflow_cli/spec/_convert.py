@@ -364,7 +364,7 @@ def export_origins(raw: Any, spec: dict[str, Any]) -> Origins:
 
 # -- writing specs -------------------------------------------------------------------
 
-_NODE_ORDER = ("component", "description", "config", "on_error", "placement", "replicas", "resources", "metadata")
+_NODE_ORDER = ("component", "description", "config", "on_error", "retry", "placement", "replicas", "resources", "metadata")
 
 
 def _endpoint_text(end: dict[str, Any], *, with_index: bool = True) -> str | None:

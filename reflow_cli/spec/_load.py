@@ -25,7 +25,7 @@ from ._components import ComponentResolver, Resolved, subgraph_spec
 from ._convert import export_origins, export_to_spec, spec_to_export
 from ._diagnostics import CODES, COMMAND_LINE, Diagnostic
 from ._issues import At, CommandLine, Issue, Origins, Path_
-from ._normalise import SUPPORTED_ON_ERROR, Normalised, apply_overrides, normalise
+from ._normalise import Normalised, apply_overrides, normalise
 from ._schema import check_document, where_text
 from ._source import Locator, Source, SourceError, SourceProblem, is_json_path, parse_text, read_text
 from ._yaml import parse_yaml
@@ -235,7 +235,7 @@ class _Loader:
         diagnostics.extend(d for d in included if d not in diagnostics)
         graph = None
         if self.build_graph and not any(d.severity == "error" for d in diagnostics):
-            graph, problem = _build_graph(_runnable(spec))
+            graph, problem = _build_graph(spec)
             if problem is not None:
                 diagnostics.append(Diagnostic("error", "E002", shown, 1, 1, problem, None, ""))
         convertible = not any(CODES[i.code][0] == "error" and not i.kept for i in issues)
@@ -309,7 +309,7 @@ class _Loader:
         norm = Normalised(spec, export_origins(document, spec))
         loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack)
         loaded.kind = "graph"
-        if loaded.graph is not None and not overrides and _runnable(spec) is spec:
+        if loaded.graph is not None and not overrides:
             loaded.graph = graph  # exactly what the file says
         return loaded
 
@@ -328,20 +328,6 @@ def _kind(value: Any) -> str:
 
 def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
-
-
-def _runnable(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec the engine runs: reserved ``on_error`` values it cannot run yet are left out (W003 says so)."""
-    unsupported = [
-        node_id for node_id, node in spec["nodes"].items()
-        if "on_error" in node and node["on_error"] not in SUPPORTED_ON_ERROR
-    ]
-    if not unsupported:
-        return spec
-    nodes = dict(spec["nodes"])
-    for node_id in unsupported:
-        nodes[node_id] = {key: value for key, value in nodes[node_id].items() if key != "on_error"}
-    return {**spec, "nodes": nodes}
 
 
 def _build_graph(spec: dict[str, Any]) -> tuple[Graph | None, str | None]:

@@ -28,7 +28,6 @@ __all__ = [
     "EDGE_KEYS",
     "NODE_KEYS",
     "RESERVED_NODE_KEYS",
-    "SUPPORTED_ON_ERROR",
     "Normalised",
     "apply_overrides",
     "edge_default",
@@ -36,11 +35,10 @@ __all__ = [
 ]
 
 #: Node keys that are reflow's own settings (Graph JSON: ``metadata.reflow``).
-RESERVED_NODE_KEYS = ("description", "metadata", "on_error", "placement", "replicas", "resources")
+RESERVED_NODE_KEYS = ("description", "metadata", "on_error", "retry", "placement", "replicas", "resources")
 NODE_KEYS = ("component", "config", *RESERVED_NODE_KEYS)
-#: ``on_error`` values the engine runs today (the others are reserved).
-SUPPORTED_ON_ERROR = ("fail", "continue")
-_ON_ERROR = (*SUPPORTED_ON_ERROR, "skip", "retry", "dead_letter")
+#: ``on_error`` values (the engine's error policies).
+_ON_ERROR = ("fail", "continue", "skip", "retry", "dead_letter")
 #: Graph JSON edge fields an initial packet's ``edge`` may carry.
 EDGE_KEYS = ("metadata", "port_type", "expose", "data")
 
@@ -161,7 +159,7 @@ class _Normaliser:
                 elif key == "placement":
                     if isinstance(setting, (str, dict)):
                         entry[key] = _json(setting)
-                elif isinstance(setting, dict):  # metadata, resources
+                elif isinstance(setting, dict):  # metadata, resources, retry
                     entry[key] = _json(setting)
             if "config" in entry and not entry["config"] and len(entry) > 2:
                 del entry["config"]  # {} and absent read the same once reflow keys fill the metadata

@@ -177,3 +177,53 @@ def test_version_and_help_show_examples() -> None:
         result = reflow(command, "--help")
         assert result.returncode == 0, command
         assert "Example" in result.stdout, command
+
+
+def test_dead_letters_and_failure_counts(tmp_path: Path) -> None:
+    spec = write(
+        tmp_path / "p.yaml",
+        """
+version: 1
+nodes:
+  parse: {component: tpl_json_parser, on_error: dead_letter}
+  print: {component: tpl_log}
+connections:
+  - parse.output -> print.input
+initial:
+  - {to: parse.input, data: '{"a": 1}'}
+  - {to: parse.input, data: 'not json'}
+  - {to: parse.input, data: '[2]'}
+""",
+    )
+    result = reflow("run", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"a":1}\n[2]\n'
+    letters = [json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()]
+    assert [letter["message"] for letter in letters] == [{"input": {"data": "not json", "type": "String"}}]
+    assert "1 dead-lettered" in result.stderr
+    assert f"dead letters: {tmp_path / 'dead-letters.jsonl'}" in result.stderr
+    other = tmp_path / "elsewhere.jsonl"
+    quiet = reflow("run", str(spec), "--dead-letters", str(other), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert len(other.read_text().splitlines()) == 1
+
+
+def test_retry_policy_in_a_spec(tmp_path: Path) -> None:
+    spec = write(
+        tmp_path / "p.yaml",
+        """
+version: 1
+nodes:
+  parse: {component: tpl_json_parser, on_error: retry, retry: {count: 2, backoff: 0, then: skip}}
+  print: {component: tpl_log}
+connections:
+  - parse.output -> print.input
+initial:
+  - {to: parse.input, data: 'not json'}
+  - {to: parse.input, data: '3'}
+""",
+    )
+    result = reflow("run", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "3\n"
+    assert "3 failure(s): 1 tick(s) skipped, 0 dead-lettered, 2 retried" in result.stderr

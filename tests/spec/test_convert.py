@@ -324,13 +324,14 @@ connections:
     assert export["caseSensitive"] is True
 
 
-def test_unsupported_on_error_values_are_left_out_of_the_graph_that_runs(tmp_path: Path) -> None:
-    text = "version: 1\nnodes:\n  a: {component: x, on_error: retry, replicas: 2}\n"
+def test_error_policies_and_retry_settings_reach_the_graph(tmp_path: Path) -> None:
+    text = "version: 1\nnodes:\n  a: {component: x, on_error: retry, retry: {count: 2, backoff: 0.5}, replicas: 2}\n"
     loaded = load_pipeline(write(tmp_path, "s.yaml", text), components=False)
     assert loaded.ok and loaded.graph is not None
-    assert loaded.graph.to_json()["processes"]["a"]["metadata"] == {"reflow": {"replicas": 2}}
-    assert loaded.spec is not None and loaded.spec["nodes"]["a"]["on_error"] == "retry"  # convert keeps it
-    assert spec_to_graph(loaded.spec).to_json()["processes"]["a"]["metadata"]["reflow"]["on_error"] == "retry"
+    assert loaded.graph.to_json()["processes"]["a"]["metadata"] == {
+        "reflow": {"on_error": "retry", "retry": {"count": 2, "backoff": 0.5}, "replicas": 2}
+    }
+    assert loaded.spec is not None and loaded.spec["nodes"]["a"]["retry"] == {"count": 2, "backoff": 0.5}
 
 
 def test_message_tags_all_round_trip(tmp_path: Path) -> None:
