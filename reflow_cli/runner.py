@@ -103,6 +103,7 @@ def run_to_end(
     duration: float | None = None,
     grace: float = 5.0,
     trace: Path | None = None,
+    trace_payloads: bool = False,
     progress: Callable[[NetworkStatistics], None] | None = None,
     progress_interval: float = 0.25,
     handle_signals: bool = True,
@@ -115,6 +116,7 @@ def run_to_end(
         duration,
         grace,
         trace,
+        trace_payloads,
         progress,
         progress_interval,
         handle_signals,
@@ -127,6 +129,7 @@ async def _run(
     duration: float | None,
     grace: float,
     trace: Path | None,
+    trace_payloads: bool,
     progress: Callable[[NetworkStatistics], None] | None,
     progress_interval: float,
     handle_signals: bool,
@@ -134,7 +137,11 @@ async def _run(
     started = time.perf_counter()
     stop = trio.Event()
     why: list[str] = []
-    writer = TraceWriter(network.events(lossless=True), trace) if trace is not None else None
+    writer = (
+        TraceWriter(network.events(lossless=True), trace, payloads=trace_payloads, stats=network.stats)
+        if trace is not None
+        else None
+    )
 
     def request_stop(reason: str) -> None:
         if not why:

@@ -1,27 +1,34 @@
 """Writing a run's events to a JSON-lines trace file (``reflow run --trace``).
 
-Events are taken from a lossless :class:`~reflow_cli.EventStream` (so the
-trace is complete: the network slows down rather than drop an event) and
-written in batches, one JSON object per line, following
-``schemas/event.schema.json``.
+Events come from a lossless :class:`~reflow_cli.EventStream` (the trace is
+complete: the network slows down rather than drop an event); the hot path only
+appends them, and they are encoded here in batches, one JSON object per line,
+following ``schemas/event.schema.json``. Message payloads are left out unless
+asked for (then cut to 256 bytes of JSON), and a ``NetworkStats`` snapshot is
+written every second and at the end, so ``reflow trace summary`` can report
+blocked and starved time.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import trio
 
-from .engine import EventStream
+from .engine import EventStream, NetworkStatistics
 from .message import Message
 
-__all__ = ["TraceWriter", "event_json"]
+__all__ = ["PAYLOAD_LIMIT", "TraceWriter", "event_json"]
 
 #: Events written per batch at most.
 _BATCH = 4096
+#: Bytes of a payload's JSON kept in a trace with payloads.
+PAYLOAD_LIMIT = 256
 
 
 def _default(value: Any) -> Any:
@@ -49,12 +56,32 @@ def event_json(event: dict[str, Any]) -> str:
         return json.dumps(cleaned, default=_default, separators=(",", ":"))
 
 
+def _cut_payload(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its ``message`` at most PAYLOAD_LIMIT bytes of JSON (longer ones become cut text)."""
+    text = json.dumps(event["message"], default=_default, separators=(",", ":"))
+    if len(text.encode()) <= PAYLOAD_LIMIT:
+        return event
+    cut = text.encode()[:PAYLOAD_LIMIT].decode(errors="ignore")
+    return {**event, "message": cut + "…"}
+
+
 class TraceWriter:
     """Drains an event stream into a JSON-lines file, in batches, until the run stops."""
 
-    def __init__(self, stream: EventStream, path: Path) -> None:
+    def __init__(
+        self,
+        stream: EventStream,
+        path: Path,
+        *,
+        payloads: bool = False,
+        stats: Callable[[], NetworkStatistics] | None = None,
+        stats_interval: float = 1.0,
+    ) -> None:
         self.stream = stream
         self.path = Path(path)
+        self.payloads = payloads
+        self.stats = stats
+        self.stats_interval = stats_interval
         self.written = 0
         self.finished = trio.Event()
 
@@ -62,22 +89,45 @@ class TraceWriter:
         """Write until the network has stopped and every event is written (run as a trio task)."""
         try:
             with self.path.open("w", encoding="utf-8") as handle:
+                next_stats = trio.current_time() + self.stats_interval
                 while True:
-                    first = await self.stream.recv_async(None)
-                    if first is None:  # the run stopped and the stream is drained
+                    wait_ms = max(0.0, next_stats - trio.current_time()) * 1000 if self.stats else None
+                    first = await self.stream.recv_async(wait_ms)
+                    if first is not None:
+                        self._write_batch(handle, first)
+                    elif self.stream_ended():
                         break
-                    self._write_batch(handle, first)
+                    if self.stats and trio.current_time() >= next_stats:
+                        self._write_stats(handle)
+                        next_stats = trio.current_time() + self.stats_interval
+                if self.stats:
+                    self._write_stats(handle)  # the final snapshot
         finally:
             self.finished.set()
 
+    def stream_ended(self) -> bool:
+        """The run stopped and everything it published was read."""
+        return self.stream._hub.stopped and not len(self.stream)
+
+    def _line(self, event: dict[str, Any]) -> str:
+        if "message" in event:
+            event = _cut_payload(event) if self.payloads else {k: v for k, v in event.items() if k != "message"}
+        return event_json(event)
+
     def _write_batch(self, handle: IO[str], first: dict[str, Any]) -> None:
-        lines = [event_json(first)]
+        lines = [self._line(first)]
         recv = self.stream.recv
         while len(lines) < _BATCH:
             event = recv(0)
             if event is None:
                 break
-            lines.append(event_json(event))
+            lines.append(self._line(event))
         handle.write("\n".join(lines))
         handle.write("\n")
         self.written += len(lines)
+
+    def _write_stats(self, handle: IO[str]) -> None:
+        assert self.stats is not None
+        snapshot = {"_type": "NetworkStats", "stats": self.stats().to_dict(), "timestamp": int(time.time() * 1000)}
+        handle.write(event_json(snapshot) + "\n")
+        self.written += 1

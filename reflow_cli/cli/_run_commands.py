@@ -65,6 +65,9 @@ def run(
     files: list[Path] = typer.Argument(..., help="The pipeline spec (YAML, or the Graph JSON export).", exists=True, dir_okay=False),
     sets: list[str] = typer.Option([], "--set", metavar="NODE.KEY=VALUE", help="Override a node's config value (YAML value)."),
     trace: Path | None = typer.Option(None, "--trace", help="Write every event as JSON lines to this file."),
+    trace_payloads: bool = typer.Option(
+        False, "--trace-payloads", help="Include message payloads in the trace (cut to 256 bytes of JSON each)."
+    ),
     timeout: float | None = typer.Option(None, "--timeout", min=0, help="Give up after this many seconds (exit 124)."),
     duration: float | None = typer.Option(None, "--duration", min=0, help="Stop gracefully after this many seconds (exit 0)."),
     grace: float = typer.Option(5.0, "--grace", min=0, help="Seconds accepted work may take to drain when stopping."),
@@ -105,7 +108,10 @@ def run(
 
         progress = LiveView() if sys.stderr.isatty() else PlainProgress()
     try:
-        outcome = run_to_end(network, timeout=timeout, duration=duration, grace=grace, trace=trace, progress=progress)
+        outcome = run_to_end(
+            network, timeout=timeout, duration=duration, grace=grace, trace=trace, trace_payloads=trace_payloads,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()

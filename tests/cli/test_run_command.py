@@ -121,9 +121,37 @@ def test_trace_writes_every_event_as_json_lines(tmp_path: Path) -> None:
     for event in events:
         validator.validate(event)
     types = [e["_type"] for e in events]
-    assert types[0] == "NetworkStarted" and "NetworkIdle" in types and types[-1] == "NetworkShutdown"
+    assert types[0] == "NetworkStarted" and "NetworkIdle" in types
+    assert types[-2:] == ["NetworkShutdown", "NetworkStats"]  # a final statistics snapshot ends the trace
+    final = events[-1]["stats"]
+    assert final["nodes"]["print"]["ticks"] == 1
     sent = [e for e in events if e["_type"] == "MessageSent"]
     assert any(e["fromActor"] == "merge" and e["toActor"] == "report" for e in sent)
+    assert all("message" not in e for e in sent)  # no payloads unless asked for
+    assert any(e["_type"] == "TickBatch" and e["actorId"] == "merge" for e in events)
+
+
+def test_trace_payloads_are_cut_to_256_bytes(tmp_path: Path) -> None:
+    spec = write(
+        tmp_path / "p.yaml",
+        """
+version: 1
+nodes:
+  a: {component: tpl_passthrough}
+  print: {component: tpl_log}
+connections:
+  - a.output -> print.input
+initial:
+  - {to: a.input, data: short}
+  - {to: a.input, data: "%s"}
+""" % ("x" * 1000),
+    )
+    trace = tmp_path / "t.jsonl"
+    result = reflow("run", str(spec), "--trace", str(trace), "--trace-payloads", "--quiet")
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(line) for line in trace.read_text().splitlines() if '"MessageSent"' in line]
+    assert sent[0]["message"] == "short"
+    assert len(sent[1]["message"].encode()) <= 256 + len("…".encode()) and sent[1]["message"].endswith("…")
 
 
 def test_plain_progress_lines_when_not_a_terminal() -> None:
