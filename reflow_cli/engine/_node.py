@@ -723,24 +723,23 @@ class NodeRuntime:
         """
         if _get_ident() != self.sched.trio_ident:
             trio.from_thread.run(self.send_async, port, message, inputs, trio_token=self.sched.token)
-            return
-        pending = self.outbox.get(port)
-        if pending is None:
-            if port == "error":
-                self._error_port_packet(message, inputs)
-            return
-        pending.append(message)
-        self.flush()
+        elif self._enqueue(port, message, inputs):
+            self.flush()
 
     async def send_async(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
         """``await ctx.send_async`` of one packet: pushed before this returns."""
+        if self._enqueue(port, message, inputs):
+            await self.flush_async()
+
+    def _enqueue(self, port: str, message: Message, inputs: dict[str, Any]) -> bool:
+        """Put a sent packet in the outbox; False when its port is not connected (nothing to push)."""
         pending = self.outbox.get(port)
         if pending is None:
             if port == "error":
                 self._error_port_packet(message, inputs)
-            return
+            return False
         pending.append(message)
-        await self.flush_async()
+        return True
 
     def pending_outputs(self) -> int:
         """Outputs produced but not yet pushed (counted as undelivered if the run is cancelled)."""
