@@ -236,6 +236,11 @@ class Actor:
     Override :meth:`run`. Exactly one of ``ctx.done`` / ``ctx.fail`` ends a
     tick; returning without either is an implicit ``ctx.done()`` (emitted
     packets are delivered), and raising is a ``ctx.fail``.
+
+    An actor with one inport may define ``async def run_batch(self, ctx,
+    packets)`` instead: it receives up to ``batch_size`` packets at once (bulk
+    writes, remote calls); its outputs go through ``ctx`` as usual, and a
+    raising batch counts as a failure of each of its packets.
     """
 
     component: str = "anonymous"

@@ -105,6 +105,7 @@ class NodeRuntime:
         "await_all",
         "mode",
         "run_fn",
+        "batch_size",
         "parked",
         "waiting_on",
         "task",
@@ -156,7 +157,12 @@ class NodeRuntime:
         self.out_exact = spec._out_exact
         self.out_patterns: tuple[PortSpec, ...] = tuple(p for p in spec.outports if p.is_pattern)
         self.await_all = spec.await_all_inports
-        self.mode = "threaded" if spec.threaded else ("async" if spec.is_async else "sync")
+        if callable(getattr(actor, "run_batch", None)):
+            self.mode = "batch"
+            self.batch_size = int(getattr(actor, "batch_size", BATCH_SIZE))
+        else:
+            self.mode = "threaded" if spec.threaded else ("async" if spec.is_async else "sync")
+            self.batch_size = 1
         self.run_fn = actor.run
         self.parked = PARK_NONE
         self.waiting_on: Inport | None = None
@@ -323,12 +329,17 @@ class NodeRuntime:
                 await checkpoint()  # let the nodes we just fed run
 
     async def _loop_one_by_one(self) -> None:
-        """Async and threaded actors: one tick at a time, awaiting each."""
+        """Async, threaded and batch actors: one tick (or one batch) at a time, awaiting each."""
         await greenback.ensure_portal()  # routing may block on full inports from sync code
-        threaded = self.mode == "threaded"
+        mode = self.mode
         hub = self.hub
+        items: list[Message] = []
         while True:
-            inputs = self._take_one()
+            if mode == "batch":
+                items = self._take_batch()
+                inputs: dict[str, Any] | None = {} if items else None
+            else:
+                inputs = self._take_one()
             if inputs is None:
                 await self._park_input()
                 if self.run.stopping:
@@ -336,23 +347,30 @@ class NodeRuntime:
                 continue
             ctx = TickContext(self, inputs)
             started = _perf()
+            count = len(items) if mode == "batch" else 1
             with trio.CancelScope() as scope:
                 self.tick_scope = scope
                 try:
-                    if threaded:
+                    if mode == "threaded":
                         await trio.to_thread.run_sync(self.run_fn, ctx)
+                    elif mode == "batch":
+                        await self.actor.run_batch(ctx, items)
                     else:
                         await self.run_fn(ctx)
                 except Exception as exc:
-                    self._raised(ctx, exc)
+                    if mode == "batch":
+                        self._batch_failed(items, describe_exception(exc))
+                    else:
+                        self._raised(ctx, exc)
                 else:
+                    self.ticks += count - 1
                     self._finish(ctx)
             self.tick_scope = None
             if scope.cancelled_caught:  # stopped by a graceful shutdown: what it sent stays sent
-                self.ticks += 1
+                self.ticks += count
                 ctx._status = _FAILED
             if hub.active:
-                self._publish_ticks(1, _perf() - started)
+                self._publish_ticks(count, _perf() - started)
             self.flush()
             if hub.active:
                 hub.wake_readers()
@@ -391,6 +409,18 @@ class NodeRuntime:
                 self._rr = (self._rr + offset + 1) % count
                 return {inport.name: self._pop(inport, 1)[0]}
         return None
+
+    def _take_batch(self) -> list[Message]:
+        """A batch actor's next batch: up to ``batch_size`` packets of its one inport."""
+        inport = self.inport_list[0]
+        return self._pop(inport, self.batch_size) if inport.queue else []
+
+    def _batch_failed(self, items: list[Message], error: str) -> None:
+        """A failed ``run_batch``: every packet of the batch is a failed tick, under the node's policy."""
+        self.ticks += len(items)
+        port = self.inport_list[0].name
+        for item in items:
+            self._failed({port: item}, error)
 
     # -- batches (sync actors) ------------------------------------------------------------------
 
@@ -600,6 +630,10 @@ class NodeRuntime:
             self.run_fn(ctx)
         elif self.mode == "async":
             greenback.await_(self.run_fn(ctx))
+        elif self.mode == "batch":  # a retried packet of a batch actor is a batch of one
+            packets = list(ctx.inputs.values())
+            ctx.inputs = {}
+            greenback.await_(self.actor.run_batch(ctx, packets))
         else:
             greenback.await_(trio.to_thread.run_sync(self.run_fn, ctx))
 

@@ -9,6 +9,7 @@ from it.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,6 +176,19 @@ def resolve_node(entry: ComponentEntry, node_id: str, metadata: Any) -> tuple[An
     return actor, spec, node_config(node_id, spec, raw)
 
 
+def _check_batch_actor(node_id: str, actor: Any, spec: ComponentSpec) -> None:
+    run_batch = getattr(actor, "run_batch", None)
+    if run_batch is None:
+        return
+    if not inspect.iscoroutinefunction(run_batch):
+        raise ConfigError(f"node {node_id!r}: run_batch must be `async def run_batch(self, ctx, packets)`")
+    if len(spec.inports) != 1 or spec.inports[0].is_pattern:
+        raise ConfigError(f"node {node_id!r}: an actor with run_batch takes its batches from exactly one inport")
+    size = getattr(actor, "batch_size", 1)
+    if type(size) is not int or size < 1:
+        raise ConfigError(f"node {node_id!r}: batch_size must be a positive integer, not {size!r}")
+
+
 def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions) -> NetworkPlan:
     """Resolve and check ``graph``; raise on the first class of problems found."""
     missing: dict[str, str] = {}
@@ -188,6 +202,7 @@ def plan_network(graph: Graph, registry: ComponentRegistry, options: RunOptions)
         on_error = options.node_policies.get(process.id) or settings.get("on_error") or options.on_error
         policy = ErrorPolicy.parse(process.id, on_error, settings.get("retry"))
         actor, spec, config = resolve_node(entry, process.id, process.metadata)
+        _check_batch_actor(process.id, actor, spec)
         nodes[process.id] = PlannedNode(process.id, process.component, entry, spec, config, policy, actor)
     if missing:
         reasons = {node_id: registry.hint(component) for node_id, component in missing.items()}

@@ -211,3 +211,55 @@ def test_shutdown_stops_long_running_ticks_at_once_but_lets_others_finish() -> N
     assert time.perf_counter() - started < 2  # the timer did not hold shutdown for the grace period
     assert slow_out.items == [7]  # the in-flight slow tick finished
     assert len(ticks.items) < 30
+
+
+def test_batch_actors_get_packets_in_batches() -> None:
+    class Bulk(Actor):
+        inports = ["in"]
+        outports = ["sizes", "out"]
+        batch_size = 16
+
+        async def run_batch(self, ctx: Any, packets: list[Message]) -> None:
+            await trio.sleep(0)
+            await ctx.send_async({"sizes": Message.integer(len(packets))})
+            for packet in packets:
+                await ctx.send_async({"out": packet})
+
+    net = Network()
+    sizes, out = Collect(), Collect()
+    net.register_actor("bulk", Bulk())
+    net.register_actor("sizes", sizes)
+    net.register_actor("out", out)
+    net.add_node("b", "bulk")
+    net.add_node("s", "sizes")
+    net.add_node("o", "out")
+    net.add_connection("b", "sizes", "s", "in")
+    net.add_connection("b", "out", "o", "in")
+    for i in range(100):
+        net.add_initial("b", "in", Message.integer(i))
+    assert net.run(timeout=10)
+    assert out.items == list(range(100))
+    assert sum(sizes.items) == 100 and max(sizes.items) == 16 and len(sizes.items) < 100
+    assert net.stats().nodes["b"].ticks == 100
+
+
+def test_a_failing_batch_fails_each_of_its_packets() -> None:
+    class Broken(Actor):
+        inports = ["in"]
+        outports: list[str] = []
+        batch_size = 8
+
+        async def run_batch(self, ctx: Any, packets: list[Message]) -> None:
+            raise RuntimeError("bulk insert refused")
+
+    net = Network(on_error="skip")
+    net.register_actor("broken", Broken())
+    net.add_node("b", "broken")
+    for i in range(5):
+        net.add_initial("b", "in", Message.integer(i))
+    events = net.events()
+    assert net.run(timeout=10)
+    failed = [e for e in events if e["_type"] == "ActorFailed"]
+    assert len(failed) == 5 and failed[0]["error"] == "RuntimeError: bulk insert refused"
+    stats = net.stats().nodes["b"]
+    assert (stats.ticks, stats.skipped) == (5, 5)
