@@ -82,6 +82,10 @@ def get_executor(name_or_executor: str | Executor) -> Executor:
     """The executor called ``name`` (or the executor object given)."""
     if not isinstance(name_or_executor, str):
         return name_or_executor
+    if name_or_executor == "ray" and "ray" not in _EXECUTORS:
+        from ._ray_run import RayExecutor  # imports Ray only when asked for
+
+        register_executor(RayExecutor())
     try:
         return _EXECUTORS[name_or_executor]
     except KeyError:

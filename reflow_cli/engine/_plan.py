@@ -90,6 +90,8 @@ class NetworkPlan:
     initials: list[PlannedInitial]
     capacities: dict[tuple[str, str], int]
     options: RunOptions
+    #: inports fed from outside the run (remote edges of a distributed executor)
+    external_inports: list[tuple[str, str]] = field(default_factory=list)
 
 
 def connection_capacity(metadata: Any) -> int | None:

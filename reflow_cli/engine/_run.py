@@ -116,6 +116,8 @@ class TrioRun:
             self.nodes[node_id].bind_routes(node_routes)
         for initial in plan.initials:
             self._inport(initial.node, initial.port, default).has_iip = True
+        for node_id, port in plan.external_inports:  # fed from outside the run (remote edges)
+            self._inport(node_id, port, default)
         self.sched.nodes = tuple(self.nodes.values())
 
     def _inport(self, node_id: str, port: str, default: int) -> Inport:
@@ -206,6 +208,43 @@ class TrioRun:
                 inport.backlog = None
             self._feeders.remove(feeder)
             self.sched.end_activity()
+
+    async def accept(self, node_id: str, port: str, messages: list[Message]) -> None:
+        """Deliver packets that arrive from outside the run (a remote edge) into ``node.port``.
+
+        Waits for room like any sender (backpressure reaches whoever called),
+        and counts as activity meanwhile, so the run cannot look complete.
+        """
+        node = self.nodes[node_id]
+        inport = node.inports.get(port)
+        if inport is None:
+            inport = node.add_inport(port, self.plan.capacities.get((node_id, port), self.plan.options.default_capacity))
+        waiter = _Feeder(inport, self.sched)
+        waiter.task = current_task()
+        self.sched.begin_activity()
+        try:
+            start = 0
+            while True:
+                start += inport.push_many(messages, start)
+                consumer = inport.node
+                if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
+                    self.sched.wake(consumer)
+                if start >= len(messages):
+                    return
+                inport.space_waiters.append(waiter)  # type: ignore[arg-type]
+                waiter.waiting_on = inport
+                await self.sched.park(waiter, PARK_SPACE)  # type: ignore[arg-type]
+                waiter.waiting_on = None
+        finally:
+            self.sched.end_activity()
+
+    def accept_threadsafe(self, node_id: str, port: str, messages: list[Message]) -> None:
+        """:meth:`accept` from another thread: returns once every packet is in the queue."""
+        token = self.sched.token
+        if token is None:
+            raise RuntimeError("the run is not running")
+        self.sched.resume_threadsafe()
+        trio.from_thread.run(self.accept, node_id, port, messages, trio_token=token)
 
     def _inject_now(self, node_id: str, port: str, message: Message) -> None:
         node = self.nodes[node_id]

@@ -18,9 +18,6 @@ from ._schema import describe_error
 
 __all__ = ["check_configs", "check_meaning"]
 
-_RESERVED_LATER = ("placement", "replicas", "resources")
-
-
 def _names(ports: Iterable[PortSpec]) -> list[str]:
     return [port.name for port in ports]
 
@@ -193,14 +190,6 @@ def check_meaning(
 
     # -- per node: reserved keys, unconnected nodes --------------------------------------
     for node_id, node in nodes.items():
-        for reserved in _RESERVED_LATER:
-            if reserved in node:
-                issues.append(Issue(
-                    "W003",
-                    f"`{reserved}` is reserved for a later version of reflow and not yet supported: it is ignored",
-                    ("nodes", node_id, reserved),
-                    key=True,
-                ))
         if "retry" in node and node.get("on_error") != "retry":
             issues.append(Issue(
                 "W003",

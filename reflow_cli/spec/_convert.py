@@ -167,7 +167,7 @@ def _valid_setting(key: str, value: Any) -> bool:
     if key == "description":
         return isinstance(value, str)
     if key == "replicas":
-        return type(value) is int and value >= 1
+        return (type(value) is int and value >= 1) or isinstance(value, dict)
     if key == "placement":
         return isinstance(value, (str, dict))
     return isinstance(value, dict)

@@ -31,9 +31,12 @@ CODES: dict[str, tuple[str, str]] = {
     "E020": ("error", "alias expansion or nesting too large (YAML bomb)"),
     "E021": ("error", "conflicting capacities"),
     "E022": ("error", "conflicting duplicate connection"),
+    "E023": ("error", "composed graphs share a namespace"),
+    "E024": ("error", "missing or cyclic graph dependency"),
+    "E025": ("error", "conflicting shared resources"),
     "W001": ("warning", "unconnected inports"),
     "W002": ("warning", "outports nobody reads"),
-    "W003": ("warning", "not yet supported"),
+    "W003": ("warning", "ignored settings"),
     "W004": ("warning", "repeated connection"),
 }
 

@@ -156,6 +156,8 @@ class _Normaliser:
                     count = _int(setting)
                     if count is not None and count >= 1:
                         entry[key] = count
+                    elif isinstance(setting, dict):
+                        entry[key] = _json(setting)
                 elif key == "placement":
                     if isinstance(setting, (str, dict)):
                         entry[key] = _json(setting)
