@@ -38,18 +38,41 @@ def _err(text: str) -> None:
 
 
 def _load(files: list[Path], sets: list[str]) -> Any:
-    """Load and validate the spec; print diagnostics; exit 1 when it is invalid."""
+    """Load and validate the spec (several files: compose them first); print diagnostics; exit 1 when invalid."""
     from ..spec import format_diagnostics, load_pipeline
 
-    if len(files) != 1:
-        _err("error: `reflow run` takes one pipeline file for now (composing several arrives with `reflow compose`)")
-        raise typer.Exit(EXIT_USAGE)
-    loaded = load_pipeline(files[0], overrides=tuple(sets))
+    if len(files) > 1:
+        from ..compose import compose_paths
+
+        twice = next((f for i, f in enumerate(files) if f.resolve() in {g.resolve() for g in files[:i]}), None)
+        if twice is not None:
+            _err(f"error: {twice} is given twice; each file is one graph of the composition")
+            raise typer.Exit(EXIT_USAGE)
+        loaded = compose_paths(files, overrides=tuple(sets))  # as `reflow compose FILE...` would
+        for note in loaded.notes:
+            _err(f"note: {note}")
+    else:
+        loaded = load_pipeline(files[0], overrides=tuple(sets))
     if loaded.diagnostics:
         _err(format_diagnostics(loaded.diagnostics, "text").rstrip())
     if not loaded.ok:
         raise typer.Exit(EXIT_FAILED)
     return loaded
+
+
+def _executor(name: str, address: str | None) -> Any:
+    """The executor ``--executor``/``--address`` ask for (usage errors exit 2)."""
+    if name == "trio":
+        if address is not None:
+            _err("error: --address goes with --executor ray")
+            raise typer.Exit(EXIT_USAGE)
+        return "trio"
+    if name == "ray":
+        from ..engine._ray_run import RayExecutor
+
+        return RayExecutor(address)
+    _err(f"error: unknown executor {name!r}; use trio or ray")
+    raise typer.Exit(EXIT_USAGE)
 
 
 def _describe_failure(outcome: Any) -> str:
@@ -58,6 +81,20 @@ def _describe_failure(outcome: Any) -> str:
         return f"error: the run failed: {outcome.status.describe()}"
     inputs = ", ".join(f"{port}={data!r}"[:200] for port, data in failure.inputs.items()) or "(no input)"
     return f"error: node {failure.node!r} ({failure.component}) failed: {failure.error}\n  input: {inputs}"
+
+
+def _metrics_server(address: str | None) -> Any:
+    """The ``--metrics`` server (None without the option); a malformed address is a usage error."""
+    if address is None:
+        return None
+    from ..metrics import MetricsError, MetricsServer, parse_address
+
+    try:
+        host, port = parse_address(address)
+    except MetricsError as exc:
+        _err(f"error: --metrics: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    return MetricsServer(host, port, on_listening=lambda url: _err(f"metrics: serving {url}"))
 
 
 @app.command()
@@ -75,10 +112,16 @@ def run(
         None, "--workdir", help="Run in this folder (default: the spec's folder, so relative paths in configs are relative to the spec).",
         exists=True, file_okay=False,
     ),
+    executor: str = typer.Option("trio", "--executor", help="trio (local, the default) or ray (a Ray cluster; local without --address)."),
+    address: str | None = typer.Option(None, "--address", help="The Ray cluster to use with --executor ray (e.g. auto, ray://host:10001)."),
     dead_letters: Path | None = typer.Option(
         None, "--dead-letters", help="Where nodes with on_error: dead_letter write failed packets (default: dead-letters.jsonl in the spec's folder)."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what the pipeline itself prints."),
+    metrics: str | None = typer.Option(
+        None, "--metrics", metavar="[HOST:]PORT",
+        help="Serve Prometheus metrics at http://HOST:PORT/metrics while running (host default 127.0.0.1; port 0 picks one).",
+    ),
 ) -> None:
     """Run a pipeline until it is complete, then print a summary.
 
@@ -90,16 +133,27 @@ def run(
     Exit codes: 0 complete (or --duration reached), 1 a node failed or the spec is invalid,
     2 usage, 3 stalled, 124 --timeout, 130/143 interrupted by SIGINT/SIGTERM (after a graceful stop).
     """
-    from ..runner import pipeline_network, run_to_end, tap_outports
+    from ..metrics import MetricsError
+    from ..runner import distribution_settings, pipeline_network, run_to_end, tap_outports
 
+    server = _metrics_server(metrics)
     loaded = _load(files, sets)
     # the default is relative to the folder the run happens in; a given path to where the command was typed
     letters = "dead-letters.jsonl" if dead_letters is None else str(dead_letters.resolve())
-    network = pipeline_network(loaded, dead_letter_path=letters)
+    chosen = _executor(executor, address)
+    network = pipeline_network(loaded, dead_letter_path=letters, executor=chosen)
+    if executor == "trio" and not quiet:
+        ignored = distribution_settings(loaded.graph)
+        if ignored:
+            _err(f"note: the local executor ignores {', '.join(ignored)} (they apply to --executor ray)")
     taps = tap_outports(network)
     if trace is not None:
         trace = trace.resolve()  # given relative to where the command was typed
     os.chdir(workdir if workdir is not None else files[0].resolve().parent)
+    if executor == "ray":
+        # Ray starts here, in the main thread and the run's folder (workers start there too),
+        # before trio takes the signal handlers over
+        chosen.connect()
     progress: Any = None
     if quiet:  # only the pipeline's own output: failures still show in the summary-free error lines
         logging.getLogger("reflow.engine").setLevel(logging.ERROR)
@@ -110,8 +164,13 @@ def run(
     try:
         outcome = run_to_end(
             network, timeout=timeout, duration=duration, grace=grace, trace=trace, trace_payloads=trace_payloads,
-            progress=progress,
+            progress=progress, metrics=server,
         )
+    except MetricsError as exc:
+        if progress is not None:
+            progress.close()
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()

@@ -15,6 +15,8 @@ node, and emits their outputs in batch order.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import zlib
 from collections import deque
@@ -23,6 +25,7 @@ from typing import Any
 import trio
 
 from ..actor import Actor
+from ..errors import NetworkError
 from ..graph import Graph
 from ..message import Message
 from ..registry import ComponentRegistry, default_registry
@@ -68,6 +71,11 @@ class RemoteLink(Actor):
     async def run_batch(self, ctx: Any, packets: list[Message]) -> None:
         """Dispatch one batch; wait while ``window`` batches are still being accepted."""
         ray = _ray()
+        if any(packet.kind == "StreamHandle" for packet in packets):
+            raise NetworkError(
+                f"a stream cannot cross from one Ray actor to another yet ({self.edge_key}); "
+                "run both nodes in one actor with the same `placement` group"
+            )
         self.in_flight.append(self.target.accept.remote(self.edge_key, self.seq, packets))
         self.seq += 1
         self.sent += len(packets)
@@ -135,6 +143,30 @@ class _Collector(Actor):
             self.sink.append((self.port, ctx.inputs[self.port]))
 
 
+class _Captured:
+    """A stand-in for sys.stdout/sys.stderr in a host: the driver prints what was written."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to flush: the driver takes the text at its next poll."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def take(self) -> str:
+        with self._lock:
+            text, self._parts = "".join(self._parts), []
+        return text
+
+
 class PartitionHost:
     """One partition of a network as a local trio run (the body of a Ray actor).
 
@@ -153,6 +185,7 @@ class PartitionHost:
         self._order = threading.Condition()
         self.run: TrioRun | None = None
         self.events: Any = None
+        self._ready = threading.Event()  # set once the local run is started: batches wait for it
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -180,6 +213,9 @@ class PartitionHost:
 
     def start(self, events: bool = False) -> None:
         """Build and start the local run (in a thread of this process)."""
+        workdir = self.blueprint.get("workdir")
+        if workdir and os.path.isdir(workdir):  # relative paths in configs mean what they meant to the driver
+            os.chdir(workdir)
         registry = self._registry()
         graph = self._graph(registry)
         self._add_pools(registry)
@@ -188,8 +224,12 @@ class PartitionHost:
         hub = EventHub()
         if events:
             self.events = hub.subscribe(buffer=1_000_000)
+        # what nodes print goes to the driver's terminal, not to Ray's worker logs
+        self.stdout, self.stderr = _Captured(), _Captured()
+        sys.stdout, sys.stderr = self.stdout, self.stderr  # type: ignore[assignment]
         self.run = TrioRun(plan, hub)
         self.run.start()
+        self._ready.set()
 
     def _add_pools(self, registry: ComponentRegistry) -> None:
         for node_id, pool in self.blueprint.get("pools", {}).items():
@@ -201,6 +241,7 @@ class PartitionHost:
 
     def accept(self, edge_key: str, seq: int, packets: list[Message]) -> None:
         """Queue a batch of a remote edge, in sequence order, waiting for room."""
+        self._ready.wait()  # hosts start in parallel: a fast sender may call before this one is up
         assert self.run is not None
         edge = self.blueprint["incoming_by_key"][edge_key]
         with self._order:
@@ -215,6 +256,7 @@ class PartitionHost:
 
     def inject(self, node_id: str, port: str, message: Message) -> None:
         """An initial packet added while running."""
+        self._ready.wait()
         assert self.run is not None
         self.run.inject(node_id, port, message)
 
@@ -233,6 +275,8 @@ class PartitionHost:
                 events.append(event)
         return {
             "name": self.name,
+            "stdout": self.stdout.take(),
+            "stderr": self.stderr.take(),
             "status": None if status is None else status.to_dict(),
             "sent": {link.edge_key: link.sent for link in self.links},
             "accepted": dict(self.accepted),
@@ -241,10 +285,20 @@ class PartitionHost:
         }
 
     def shutdown(self, grace: float) -> dict[str, Any]:
-        """Stop the local run; its final statistics."""
+        """Stop the local run: its final statistics and the state of actors that hand theirs back.
+
+        An actor with ``remote_state()`` (reflow's outport taps, say) returns
+        what it gathered here, so the driver's copy can merge it.
+        """
         if self.run is None:
-            return {}
-        return self.run.shutdown(grace).to_dict()
+            return {"stats": {}, "states": {}}
+        stats = self.run.shutdown(grace).to_dict()
+        states = {
+            node_id: node.actor.remote_state()
+            for node_id, node in self.run.nodes.items()
+            if callable(getattr(node.actor, "remote_state", None))
+        }
+        return {"stats": stats, "states": states}
 
 
 class ReplicaWorker(PartitionHost):

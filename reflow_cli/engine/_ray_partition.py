@@ -140,6 +140,17 @@ def layout_plan(plan: NetworkPlan, metadata: Mapping[str, Any]) -> Layout:
             partition.resources[key] = partition.resources.get(key, 0.0) + amount
         partition_of[node_id] = name
 
+    # actors that follow their source (reflow's taps) run in their one source's partition
+    for node_id, node in plan.nodes.items():
+        sources = {edge.src for edge in plan.edges if edge.tgt == node_id}
+        if getattr(node.actor, "follow_source", False) and len(sources) == 1 and node_id not in replicas:
+            (source,) = sources
+            old_name = partition_of[node_id]
+            if len(partitions[old_name].nodes) == 1:
+                del partitions[old_name]
+                partition_of[node_id] = partition_of[source]
+                partitions[partition_of[source]].nodes.append(node_id)
+
     remote: list[RemoteEdge] = []
     for number, edge in enumerate(plan.edges):
         src_part, tgt_part = partition_of[edge.src], partition_of[edge.tgt]

@@ -92,12 +92,44 @@ class RayExecutor:
         self.window = window
         self.init_options = dict(init_options or {})
 
+    def connect(self) -> Any:
+        """Start (or join) Ray now; call it from the main thread before any trio loop owns the signals."""
+        ray = _import_ray()
+        if not ray.is_initialized():
+            options = {
+                "include_dashboard": False,
+                "configure_logging": False,
+                "log_to_driver": False,  # hosts hand their output over in polls: printed here unprefixed
+                "ignore_reinit_error": True,
+                **self.init_options,
+            }
+            if self.address:
+                options["address"] = self.address
+            else:
+                options.setdefault("num_cpus", os.cpu_count() or 1)
+                # ship the driver's import path: specs' folders and loaded packs import on workers too
+                paths = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+                options.setdefault("runtime_env", {"env_vars": {"PYTHONPATH": paths}})
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private local instance
+            ray.init(**options)
+        return ray
+
     def compile(self, graph: Graph, registry: ComponentRegistry, options: RunOptions, hub: EventHub) -> RayRun:
         """Plan ``graph`` (all checks happen here, in the driver) and lay it out on partitions."""
         plan = plan_network(graph, registry, options)
         metadata = {process.id: process.metadata for process in graph.iter_processes()}
         layout = layout_plan(plan, metadata)
         return RayRun(self, graph, plan, layout, options, hub)
+
+
+def _forward_output(poll: dict[str, Any]) -> None:
+    """Print what a host's nodes printed (``tpl_log`` and friends), as if they ran here."""
+    if poll.get("stdout"):
+        sys.stdout.write(poll["stdout"])
+        sys.stdout.flush()
+    if poll.get("stderr"):
+        sys.stderr.write(poll["stderr"])
+        sys.stderr.flush()
 
 
 def _partition_export(graph: Graph, nodes: set[str]) -> dict[str, Any]:
@@ -234,33 +266,16 @@ class RayRun:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def _init_ray(self) -> Any:
-        ray = _import_ray()
-        if not ray.is_initialized():
-            options = {
-                "include_dashboard": False,
-                "configure_logging": False,
-                "log_to_driver": True,
-                "ignore_reinit_error": True,
-                **self.executor.init_options,
-            }
-            if self.executor.address:
-                options["address"] = self.executor.address
-            else:
-                options.setdefault("num_cpus", os.cpu_count() or 1)
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local instance: no token dance
-            ray.init(**options)
-        return ray
-
     def start(self) -> None:
         """Start the Ray actors and the watching thread; return once every partition runs."""
         from ._ray_host import PartitionHost, ReplicaWorker
 
-        ray = self._init_ray()
+        ray = self.executor.connect()
         host_cls = ray.remote(PartitionHost)
         worker_cls = ray.remote(ReplicaWorker)
         blueprints = self._blueprints()
         for name, (kind, blueprint) in blueprints.items():
+            blueprint["workdir"] = os.getcwd()
             cls = worker_cls if kind == "worker" else host_cls
             self.hosts[name] = cls.options(max_concurrency=64, **blueprint.pop("resources")).remote(blueprint)
         handles = dict(self.hosts)
@@ -293,6 +308,7 @@ class RayRun:
     def _absorb(self, polls: list[dict[str, Any]]) -> None:
         for poll in polls:
             self._last_polls[poll["name"]] = poll
+            _forward_output(poll)
             if self.hub.active:
                 for event in poll["events"]:
                     self.hub.publish(self._rewrite(event))
@@ -382,15 +398,21 @@ class RayRun:
             finals = []
         try:
             final_polls = ray.get([host.poll.remote() for host in self.hosts.values()], timeout=10)
-            if self.hub.active:
-                for poll in final_polls:
+            for poll in final_polls:
+                _forward_output(poll)
+                if self.hub.active:
                     for event in poll["events"]:
                         self.hub.publish(self._rewrite(event))
         except Exception:  # pragma: no cover - hosts died during shutdown
             pass
-        for name, stats in zip(self.hosts, finals):
-            if stats:
-                self._last_polls.setdefault(name, {"name": name})["stats"] = stats
+        for name, final in zip(self.hosts, finals):
+            if final.get("stats"):
+                self._last_polls.setdefault(name, {"name": name})["stats"] = final["stats"]
+            for node_id, state in final.get("states", {}).items():
+                planned = self.plan.nodes.get(node_id)
+                merge = getattr(planned.actor, "merge_remote_state", None) if planned else None
+                if merge is not None:  # the driver's own copy of the actor learns what the remote one saw
+                    merge(state)
         for host in self.hosts.values():
             ray.kill(host)
         with self._cond:
