@@ -12,6 +12,8 @@ from .actor import ActorCallContext as ActorCallContext
 from .actor import ComponentSpec as ComponentSpec
 from .actor import PortSpec as PortSpec
 from .actor import TickContext as TickContext
+from .compose import SubgraphBuilder as SubgraphBuilder
+from .compose import compose_graphs as compose_graphs
 from .engine import EventStream as EventStream
 from .engine import NetworkStatistics as NetworkStatistics
 from .engine import Network as Network
@@ -23,6 +25,10 @@ from .engine import shutdown_all_networks as _shutdown_all_networks
 from .errors import ReflowError as ReflowError
 from .graph import Graph as Graph
 from .message import Message as Message
+from .packs import inspect_pack as inspect_pack
+from .packs import list_packs as list_packs
+from .packs import load_pack as load_pack
+from .packs import pack_abi_version as pack_abi_version
 from .registry import template_actor as template_actor
 from .registry import template_list as template_list
 
@@ -41,8 +47,14 @@ __all__ = [
     "RunStatus",
     "Stream",
     "StreamReader",
+    "SubgraphBuilder",
     "TickContext",
     "__version__",
+    "inspect_pack",
+    "list_packs",
+    "load_pack",
+    "pack_abi_version",
+    "compose_graphs",
     "template_actor",
     "template_list",
 ]

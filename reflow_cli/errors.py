@@ -31,8 +31,18 @@ The tree::
     │   ├── ContextArgumentError     wrong argument to ``done``/``send`` (ValueError)
     │   └── ContextTypeError         a port or pool name that is not a str (TypeError)
     ├── ActorError                   an actor's tick failed (carried in events/status)
-    └── StreamError                  stream misuse (RuntimeError)
-        └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
+    ├── StreamError                  stream misuse (RuntimeError)
+    │   └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
+    └── CompositionError             composing graphs or inlining a subgraph failed
+        ├── CompositionFormatError   malformed ``compose_graphs`` request (ValueError)
+        ├── NamespaceConflictError   two graphs share a namespace, or a name gives none (ValueError)
+        ├── CompositionConnectionError  a cross-graph connection names an unknown process (ValueError)
+        │   └── CompositionPortError    ... or a port its component does not declare
+        ├── DependencyError          a graph depends on one that is not composed (RuntimeError)
+        │   └── DependencyCycleError graphs depend on each other in a cycle
+        ├── SharedResourceConflictError  two shared resources with one name differ (ValueError)
+        └── SubgraphError            a subgraph cannot be built or inlined (RuntimeError)
+            └── SubgraphComponentError  a subgraph process uses an unregistered component
 """
 
 from __future__ import annotations
@@ -41,10 +51,16 @@ __all__ = [
     "ActorError",
     "CapacityError",
     "ComponentTypeError",
+    "CompositionConnectionError",
+    "CompositionError",
+    "CompositionFormatError",
+    "CompositionPortError",
     "ConfigError",
     "ContextArgumentError",
     "ContextError",
     "ContextTypeError",
+    "DependencyCycleError",
+    "DependencyError",
     "GraphError",
     "GraphFormatError",
     "GraphTypeError",
@@ -54,13 +70,17 @@ __all__ = [
     "MessageRangeError",
     "MessageTypeError",
     "MessageValueError",
+    "NamespaceConflictError",
     "NetworkError",
     "NetworkStateError",
     "NotAStreamError",
     "PortError",
     "ReflowError",
     "RegistryError",
+    "SharedResourceConflictError",
     "StreamError",
+    "SubgraphComponentError",
+    "SubgraphError",
     "TemplateIdTypeError",
     "UnknownComponentError",
     "UnresolvedComponentsError",
@@ -204,3 +224,119 @@ class CapacityError(NetworkError, ValueError):
 
 class ConfigError(NetworkError, ValueError):
     """A node's config does not match its component's config schema."""
+
+
+# --- composition and subgraphs ------------------------------------------------
+
+
+class CompositionError(ReflowError):
+    """Composing graphs (``compose_graphs``, ``reflow compose``) or inlining a subgraph failed."""
+
+
+class CompositionFormatError(CompositionError, ValueError):
+    """A ``compose_graphs`` request is malformed: a missing field, a value of the wrong type."""
+
+
+class NamespaceConflictError(CompositionError, ValueError):
+    """Two composed graphs would share one namespace, or a graph's name gives an empty one."""
+
+
+class CompositionConnectionError(CompositionError, ValueError):
+    """A cross-graph connection names a process, graph or exported port that does not exist."""
+
+
+class CompositionPortError(CompositionConnectionError):
+    """A cross-graph connection uses a port that its process's component does not declare."""
+
+
+class DependencyError(CompositionError, RuntimeError):
+    """A composed graph depends on a graph that is not part of the composition."""
+
+
+class DependencyCycleError(DependencyError):
+    """Composed graphs depend on each other in a cycle."""
+
+
+class SharedResourceConflictError(CompositionError, ValueError):
+    """Two shared resources with one name differ, or a shared resource's name is taken."""
+
+
+class SubgraphError(CompositionError, RuntimeError):
+    """A subgraph cannot be built or inlined (an unknown exported port, a bad config override)."""
+
+
+class SubgraphComponentError(SubgraphError):
+    """A process of a subgraph uses a component that is neither registered nor in the catalog."""
+
+
+# --- actor packs --------------------------------------------------------------
+#
+#   PackError                    an actor pack could not be built, read, installed or loaded (RuntimeError)
+#   ├── PackNotFoundError        no bundle, folder or installed pack by that name
+#   ├── PackFormatError          not a .rflpack bundle, or its manifest breaks the pack schema
+#   │   ├── ReferencePackError   an offbit-reflow (Rust cdylib) pack: recognised, refused
+#   │   └── PackABIError         built for another pack ABI than this reflow's
+#   ├── PackSafetyError          an unsafe bundle member (escaping path, link, bomb, hash mismatch)
+#   ├── PackPlatformError        no build for this platform and its requirements are missing
+#   ├── PackConflictError        two providers of one template id, or two versions of one pack
+#   ├── PackLoadError            the pack's own code failed to import or to register its templates
+#   ├── PackBuildError           ``reflow pack build``/``strip`` failed (pack.yaml, pip download)
+#   └── PackInstallError         installing or removing a pack failed (offline pip, file system)
+
+__all__ += [
+    "PackABIError",
+    "PackBuildError",
+    "PackConflictError",
+    "PackError",
+    "PackFormatError",
+    "PackInstallError",
+    "PackLoadError",
+    "PackNotFoundError",
+    "PackPlatformError",
+    "PackSafetyError",
+    "ReferencePackError",
+]
+
+
+class PackError(ReflowError, RuntimeError):
+    """An actor pack could not be built, read, installed or loaded (the reference raised RuntimeError)."""
+
+
+class PackNotFoundError(PackError):
+    """No pack bundle, pack folder or installed pack exists under the given path or name."""
+
+
+class PackFormatError(PackError):
+    """A file is not a ``.rflpack`` bundle, or its ``manifest.json`` does not match the pack schema."""
+
+
+class ReferencePackError(PackFormatError):
+    """The bundle is an offbit-reflow pack (native Rust cdylibs), which reflow recognises but cannot load."""
+
+
+class PackABIError(PackFormatError):
+    """The pack was built for another pack ABI version than this reflow's ``pack_abi_version()``."""
+
+
+class PackSafetyError(PackError):
+    """A bundle member is unsafe: an escaping or absolute path, a link, too large, over-compressed, or a hash mismatch."""
+
+
+class PackPlatformError(PackError):
+    """The bundle has no build for this platform and the pack's requirements are not installed here."""
+
+
+class PackConflictError(PackError):
+    """Two providers (packs, the catalog, user code) offer one template id, or two versions of one pack are loaded."""
+
+
+class PackLoadError(PackError):
+    """The pack's code failed to import, or its entrypoint registered other templates than its manifest lists."""
+
+
+class PackBuildError(PackError):
+    """Building or stripping a pack failed: a bad ``pack.yaml``, unreadable code, or a failed ``pip download``."""
+
+
+class PackInstallError(PackError):
+    """Installing or removing a pack failed (offline pip install of vendored wheels, file system errors)."""

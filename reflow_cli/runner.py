@@ -308,7 +308,7 @@ async def _run(
     stop = trio.Event()
     why: list[str] = []
     writer = (
-        TraceWriter(network.events(lossless=True), trace, payloads=trace_payloads, stats=network.stats)
+        TraceWriter(network.events(lossless=True, payloads=trace_payloads), trace, payloads=trace_payloads, stats=network.stats)
         if trace is not None
         else None
     )

@@ -47,13 +47,17 @@ def _finite(value: Any) -> Any:
     return value
 
 
+#: One encoder for every line: json.dumps with options builds a new one per call.
+_ENCODE = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":")).encode
+_ENCODE_LAX = json.JSONEncoder(default=_default, separators=(",", ":")).encode
+
+
 def event_json(event: dict[str, Any]) -> str:
     """One event as a line of strict JSON (non-finite floats as the strings the messages use)."""
     try:
-        return json.dumps(event, default=_default, allow_nan=False, separators=(",", ":"))
+        return _ENCODE(event)
     except ValueError:  # a NaN/Infinity somewhere in the payload
-        cleaned = {key: _finite(value) for key, value in event.items()}
-        return json.dumps(cleaned, default=_default, separators=(",", ":"))
+        return _ENCODE_LAX({key: _finite(value) for key, value in event.items()})
 
 
 def _cut_payload(event: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +115,11 @@ class TraceWriter:
 
     def _line(self, event: dict[str, Any]) -> str:
         if "message" in event:
-            event = _cut_payload(event) if self.payloads else {k: v for k, v in event.items() if k != "message"}
+            if self.payloads:
+                event = _cut_payload(event)
+            else:  # events shared with other subscribers keep their payload; the line does not
+                event = dict(event)
+                del event["message"]
         return event_json(event)
 
     def _write_batch(self, handle: IO[str], first: dict[str, Any]) -> None:

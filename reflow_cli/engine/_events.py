@@ -50,11 +50,12 @@ def event_payload(message: Message) -> Any:
 class EventHub:
     """Fans events out to every subscribed :class:`EventStream`."""
 
-    __slots__ = ("streams", "active", "stopped", "congested", "_uncongested", "_trio_token", "_lock")
+    __slots__ = ("streams", "active", "payloads", "stopped", "congested", "_uncongested", "_trio_token", "_lock")
 
     def __init__(self) -> None:
         self.streams: tuple[EventStream, ...] = ()
         self.active = False  # True while at least one stream is subscribed
+        self.payloads = False  # some subscriber wants packets' data in MessageSent/MessageReceived
         self.stopped = False  # a run published here and has stopped (readers must not block forever)
         self.congested = False  # a lossless stream is full: publishers should wait
         self._uncongested: trio.Event | None = None
@@ -63,14 +64,22 @@ class EventHub:
 
     # -- subscription -----------------------------------------------------------
 
-    def subscribe(self, *, lossless: bool = False, buffer: int = DEFAULT_EVENT_BUFFER) -> EventStream:
-        """A new stream receiving every event published from now on."""
+    def subscribe(
+        self, *, lossless: bool = False, buffer: int = DEFAULT_EVENT_BUFFER, payloads: bool = True
+    ) -> EventStream:
+        """A new stream receiving every event published from now on.
+
+        With ``payloads=False`` the subscriber does not need the packets'
+        data: when no subscriber needs it, ``MessageSent``/``MessageReceived``
+        events are built without their ``message`` field (cheaper).
+        """
         if buffer < 1:
             raise ValueError(f"an event buffer must hold at least 1 event, not {buffer}")
-        stream = EventStream(self, lossless=lossless, buffer=buffer)
+        stream = EventStream(self, lossless=lossless, buffer=buffer, payloads=payloads)
         with self._lock:
             self.streams = (*self.streams, stream)
             self.active = True
+            self.payloads = any(s.payloads for s in self.streams)
         return stream
 
     def unsubscribe(self, stream: EventStream) -> None:
@@ -78,6 +87,7 @@ class EventHub:
         with self._lock:
             self.streams = tuple(s for s in self.streams if s is not stream)
             self.active = bool(self.streams)
+            self.payloads = any(s.payloads for s in self.streams)
         self.release_pressure()
 
     # -- run lifecycle ---------------------------------------------------------------
@@ -155,11 +165,12 @@ class EventStream:
     drained.
     """
 
-    __slots__ = ("_hub", "lossless", "buffer", "_queue", "_dropped", "_cond", "_waiting", "_trio_waiters")
+    __slots__ = ("_hub", "lossless", "payloads", "buffer", "_queue", "_dropped", "_cond", "_waiting", "_trio_waiters")
 
-    def __init__(self, hub: EventHub, *, lossless: bool, buffer: int) -> None:
+    def __init__(self, hub: EventHub, *, lossless: bool, buffer: int, payloads: bool = True) -> None:
         self._hub = hub
         self.lossless = lossless
+        self.payloads = payloads
         self.buffer = buffer
         self._queue: deque[dict[str, Any]] = deque()
         self._dropped = 0
@@ -220,7 +231,7 @@ class EventStream:
                     event = self._pop()
                     if event is not None:
                         return event
-                    if timeout_ms is None and self._hub.stopped:
+                    if self._hub.stopped:  # stopped and drained: nothing more will come
                         return None
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
@@ -237,7 +248,7 @@ class EventStream:
                 event = self._pop()
                 if event is not None:
                     return event
-                if timeout_ms is None and self._hub.stopped:
+                if self._hub.stopped:  # stopped and drained: nothing more will come
                     return None
                 if timeout_ms == 0:
                     return None

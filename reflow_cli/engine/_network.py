@@ -5,6 +5,11 @@ The API is the reference runtime's (``register_actor``, ``add_node``,
 ``Network.from_graph``) plus what it lacks: ``wait()`` with a completion
 signal, ``run()``, ``run_async()``, ``stats()``, per-connection capacities and
 errors that name what is wrong.
+
+Subgraphs (``SubgraphBuilder(...).build()``) are not nested networks: a node
+using one is inlined as a copy of the subgraph's nodes, ``<node>/<inner>``,
+and what is wired to ``<node>.<port>`` goes through the port the subgraph
+exports under that name (:mod:`reflow_cli.compose` does the merging).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..actor import ComponentSpec, suggest, unknown_port_error
+from ..compose import Inner, Pieces, Subgraph, inline_all
 from ..errors import CapacityError, ConfigError, GraphError, NetworkError, NetworkStateError
 from ..graph import Graph
 from ..message import Message
-from ..registry import ComponentRegistry, default_registry
+from ..registry import ComponentEntry, ComponentRegistry, default_registry
 from ._events import DEFAULT_EVENT_BUFFER, EventHub, EventStream, now_ms
 from ._executor import Executor, Run, get_executor
 from ._plan import RESERVED_METADATA_KEY, RunOptions
@@ -80,6 +86,8 @@ class Network:
         self._graph = Graph("network", True)
         self._registry = ComponentRegistry(parent=default_registry())
         self._specs: dict[str, ComponentSpec | None] = {}
+        # subgraph nodes, inlined: node id -> (template id, the copy whose exported ports wire it)
+        self._inlined: dict[str, tuple[str, Pieces]] = {}
         self._hub = EventHub()
         self._run: Run | None = None
         self._last_stats: NetworkStatistics | None = None
@@ -122,15 +130,96 @@ class Network:
         entry = self._registry.lookup(template_id)
         if config is not None and not isinstance(config, Mapping):
             raise ConfigError(f"node {id!r}: config must be a dict or None, not {type(config).__name__}")
-        if id in self._specs:
+        if id in self._specs or id in self._inlined:
             raise GraphError(f"node {id!r} already exists; node ids must be unique")
         metadata = None if config is None else dict(config)
         if on_error is not None or retry is not None:
             ErrorPolicy.parse(id, on_error or self._options.on_error, retry)  # check now, not at start()
             settings = {k: v for k, v in (("on_error", on_error), ("retry", retry)) if v is not None}
             metadata = {**(metadata or {}), RESERVED_METADATA_KEY: settings}
+        if isinstance(entry.factory, Subgraph):
+            self._add_subgraph(id, template_id, entry.factory, metadata)
+            return
         self._graph.add_node(id, template_id, metadata)
         self._specs[id] = entry.spec
+
+    # -- subgraphs ---------------------------------------------------------------
+
+    def _inner_component(self, template_id: str, component: str, entry: ComponentEntry) -> str:
+        """The id an inlined node runs ``component`` of subgraph ``template_id`` under.
+
+        A component this network resolves to the very same thing (a catalog
+        template, say) keeps its id; the subgraph's own ones are registered as
+        ``<template_id>/<component>``, so they never shadow the network's.
+        """
+        current = self._registry.get(component)
+        if current is not None and current.factory is entry.factory:
+            return component
+        qualified = f"{template_id}/{component}"
+        known = self._registry.get(qualified)
+        if known is None or known.factory is not entry.factory:
+            self._registry.register(qualified, entry, source=f"subgraph {template_id!r}", replace=known is not None)
+        return qualified
+
+    def _add_subgraph(self, node_id: str, template_id: str, subgraph: Subgraph, metadata: dict[str, Any] | None) -> None:
+        """Inline a copy of ``subgraph`` as ``node_id/<inner>`` (its config maps inner node ids to configs)."""
+        pieces = subgraph.instantiate(
+            node_id, metadata, template_id, lambda c: self._inner_component(template_id, c, subgraph.entries[c])
+        )
+        taken = [process_id for process_id in pieces.processes if process_id in self._specs]
+        if taken:
+            raise GraphError(f"subgraph node {node_id!r} would add node {taken[0]!r}, which already exists")
+        graph = self._graph
+        for process_id, process in pieces.processes.items():
+            graph.add_node(process_id, process["component"], process["metadata"])
+            self._specs[process_id] = self._registry.lookup(process["component"]).spec
+        for entry in pieces.connections:
+            source, target = entry["from"], entry["to"]
+            graph.add_connection(source["nodeId"], source["portId"], target["nodeId"], target["portId"], entry["metadata"])
+        for entry in pieces.initials:
+            graph.add_initial(entry["to"]["nodeId"], entry["to"]["portId"], entry["data"], entry["metadata"])
+        for group in pieces.groups:
+            graph.add_group(group["id"], group["nodes"], group["metadata"])
+        self._inlined[node_id] = (template_id, pieces)
+
+    def _through(self, node_id: str, port: str, direction: str) -> tuple[str, str]:
+        """``(node, port)`` to wire: for a subgraph node, the inner port it exports as ``port``."""
+        inlined = self._inlined.get(node_id)
+        if inlined is None:
+            return node_id, port
+        template_id, pieces = inlined
+        found = pieces.port(direction, port)
+        if found is None:
+            exported = pieces.inports if direction == "inport" else pieces.outports
+            raise unknown_port_error(node_id, template_id, port, exported, direction)
+        return found
+
+    def _expand_subgraphs(self) -> None:
+        """Inline the subgraph nodes a graph brought in (``from_graph``) before it is compiled."""
+        found = []
+        for process in self._graph.iter_processes():
+            entry = self._registry.get(process.component)
+            if entry is not None and isinstance(entry.factory, Subgraph):
+                found.append((process.id, process.component, entry.factory))
+        if not found:
+            return
+        order = [process.id for process in self._graph.iter_processes()]
+        export = self._graph.to_json()
+        export["processes"] = {node_id: export["processes"][node_id] for node_id in order}
+        inners: dict[str, Inner] = {}
+        for node_id, template_id, subgraph in found:
+
+            def component_id(component: str, t: str = template_id, s: Subgraph = subgraph) -> str:
+                return self._inner_component(t, component, s.entries[component])
+
+            inners[node_id] = Inner(subgraph.export, subgraph.order, component_id, f"node {node_id!r} ({template_id})")
+        export = inline_all(export, inners)
+        for node_id, template_id, subgraph in found:
+            self._inlined[node_id] = (template_id, subgraph.instantiate(node_id, None, template_id))
+            self._specs.pop(node_id, None)
+        self._graph = Graph.from_json(export)
+        for process in self._graph.iter_processes():
+            self._specs.setdefault(process.id, None)
 
     def _node_spec(self, node_id: str, role: str) -> ComponentSpec | None:
         if node_id not in self._specs:
@@ -164,6 +253,8 @@ class Network:
         ``capacity`` bounds the target inport's queue (default 64); two
         connections into one inport must not ask for different capacities.
         """
+        from_actor, from_port = self._through(from_actor, from_port, "outport")
+        to_actor, to_port = self._through(to_actor, to_port, "inport")
         self._node_spec(from_actor, "this connection")
         self._node_spec(to_actor, "this connection")
         self._check_port(from_actor, from_port, "outport")
@@ -182,6 +273,7 @@ class Network:
         it runs, they are delivered at once.
         """
         msg = Message.from_json(message)
+        actor, port = self._through(actor, port, "inport")
         self._check_port(actor, port, "inport")
         with self._lock:
             self._graph.add_initial(actor, port, msg)
@@ -197,6 +289,7 @@ class Network:
         return self in _RUNNING
 
     def _compile(self) -> Run:
+        self._expand_subgraphs()
         return self._executor.compile(self._graph, self._registry, self._options, self._hub)
 
     def start(self) -> None:
@@ -272,14 +365,18 @@ class Network:
 
     # -- observing ----------------------------------------------------------------
 
-    def events(self, lossless: bool = False, buffer: int = DEFAULT_EVENT_BUFFER) -> EventStream:
+    def events(
+        self, lossless: bool = False, buffer: int = DEFAULT_EVENT_BUFFER, payloads: bool = True
+    ) -> EventStream:
         """A new stream of every event from now on. Subscribe before ``start()`` to see them all.
 
         ``buffer`` events are kept; beyond that the oldest are dropped (an
         ``EventsDropped`` event says how many) unless ``lossless``, which
-        slows the network down to the reader's pace instead.
+        slows the network down to the reader's pace instead. With
+        ``payloads=False`` (traces without payloads) packet events may come
+        without their ``message`` field, which is cheaper.
         """
-        return self._hub.subscribe(lossless=lossless, buffer=buffer)
+        return self._hub.subscribe(lossless=lossless, buffer=buffer, payloads=payloads)
 
     def stats(self) -> NetworkStatistics:
         """Per node, inport and edge statistics of the current (or last) run."""

@@ -703,10 +703,18 @@ class NodeRuntime:
             await greenback.with_portal_run_sync(self.flush)
 
     def _publish_sent(self, port: str, inport: Inport, messages: list[Message]) -> None:
-        publish = self.hub.publish
+        hub = self.hub
+        publish = hub.publish
         src = self.id
         dst = inport.node.id
         dst_port = inport.name
+        if not hub.payloads:  # nobody reads the data: skip rendering it
+            for _ in messages:
+                publish(
+                    {"_type": "MessageSent", "fromActor": src, "fromPort": port, "toActor": dst,
+                     "toPort": dst_port, "timestamp": now_ms()}
+                )
+            return
         for message in messages:
             publish(
                 {

@@ -178,15 +178,10 @@ class TrioRun:
         if node.parked == PARK_INPUT and (not node.await_all or node._all_ready()):
             self.sched.wake(node)
         if self.hub.active:
-            self.hub.publish(
-                {
-                    "_type": "MessageReceived",
-                    "actorId": node.id,
-                    "port": inport.name,
-                    "message": event_payload(message),
-                    "timestamp": now_ms(),
-                }
-            )
+            event = {"_type": "MessageReceived", "actorId": node.id, "port": inport.name, "timestamp": now_ms()}
+            if self.hub.payloads:
+                event["message"] = event_payload(message)
+            self.hub.publish(event)
 
     async def _feed(self, feeder: _Feeder) -> None:
         feeder.task = current_task()

@@ -1,6 +1,7 @@
 """Pipeline specs: load, validate, normalise and convert them (YAML 1.2, JSON, Graph JSON).
 
-The library behind ``reflow validate``, ``reflow convert`` and ``reflow run``::
+The library behind ``reflow validate``, ``reflow convert``, ``reflow run`` and
+``reflow compose``::
 
     from reflow_cli.spec import load_pipeline, format_diagnostics
 

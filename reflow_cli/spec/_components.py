@@ -5,9 +5,10 @@
   for the import: ``sys.path`` is restored right after), unless imports are
   off (``reflow validate --no-import``), in which case the node's ports are
   not checked.
-* ``./other.yaml`` (a path; subgraphs arrive with a later issue) is loaded and
-  checked in turn; its exported ports are the node's ports. A file that
-  includes itself, directly or not, is an include cycle (E018).
+* ``./other.yaml`` (a path: a subgraph) is loaded and checked in turn; its
+  exported ports are the node's ports, and its node ids the keys of the
+  node's config. The loader inlines it when it builds the graph. A file
+  that includes itself, directly or not, is an include cycle (E018).
 
 Results are cached per component string, so 5,000 nodes of one template
 cost one lookup.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..actor import ComponentSpec, PortSpec, suggest
+from ..compose import subgraph_config_schema
 from ..registry import ComponentRegistry, make_entry
 
 __all__ = ["ComponentResolver", "Resolved", "is_file_component"]
@@ -40,12 +42,14 @@ class Resolved:
 
     ``spec`` is None when its ports are unknown (not found, not imported, a
     plain factory); ``problems`` are ``(code, message, hint)`` to report at
-    every node using it.
+    every node using it. ``include`` is the loaded subgraph file
+    (a :class:`~reflow_cli.spec.LoadedPipeline`) of a ``./sub.yaml`` component.
     """
 
     spec: ComponentSpec | None = None
     python_class: Any = None
     problems: list[tuple[str, str, str | None]] = field(default_factory=list)
+    include: Any = None
 
 
 def is_file_component(component: str) -> bool:
@@ -70,11 +74,13 @@ class ComponentResolver:
         *,
         allow_import: bool,
         load_include: Callable[[Path, str], Any],
+        case_sensitive: bool = True,
     ) -> None:
         self.registry = registry
         self.folder = folder
         self.allow_import = allow_import
-        self.load_include = load_include  # (resolved path, shown text) -> ComponentSpec | None | str (a cycle)
+        self.load_include = load_include  # (resolved path, shown text) -> LoadedPipeline | str (a cycle)
+        self.case_sensitive = case_sensitive  # the including spec's: its port names are lower case if not
         self._cache: dict[str, Resolved] = {}
         self._ids: list[str] | None = None
 
@@ -186,11 +192,9 @@ class ComponentResolver:
             return Resolved(problems=[("E010", f"component file {component!r} does not exist",
                                        f"paths are relative to the spec file's folder ({self.folder})")])
         result = self.load_include(path, component)
-        problems: list[tuple[str, str, str | None]] = [("W003", f"subgraph component {component!r} is not yet supported by `reflow run`; "
-                             "it is checked but cannot run", None)]
         if isinstance(result, str):
             return Resolved(problems=[("E018", result, "a spec must not include itself, directly or through others")])
-        return Resolved(spec=result, problems=problems)
+        return Resolved(spec=subgraph_spec(component, result.spec, self.case_sensitive), include=result)
 
 
 def _inside(file: str, folder: str) -> bool:
@@ -200,12 +204,21 @@ def _inside(file: str, folder: str) -> bool:
         return False
 
 
-def subgraph_spec(component: str, spec: dict[str, Any] | None) -> ComponentSpec | None:
-    """The ports of a loaded subgraph spec: its exported inports and outports."""
+def subgraph_spec(component: str, spec: dict[str, Any] | None, case_sensitive: bool = True) -> ComponentSpec | None:
+    """What a node using a loaded subgraph spec declares: its exported ports, and its node ids as config keys.
+
+    ``case_sensitive`` is the *including* spec's: when it is not, the port
+    names it uses are lower case, and so are the ones declared here.
+    """
     if spec is None:
         return None
+
+    def name(port: str) -> str:
+        return port if case_sensitive else port.lower()
+
     return ComponentSpec(
         component=component,
-        inports=tuple(PortSpec(name) for name in spec.get("inports", {})),
-        outports=tuple(PortSpec(name) for name in spec.get("outports", {})),
+        inports=tuple(PortSpec(name(port)) for port in spec.get("inports", {})),
+        outports=tuple(PortSpec(name(port)) for port in spec.get("outports", {})),
+        config_schema=subgraph_config_schema(list(spec.get("nodes", {}))),
     )

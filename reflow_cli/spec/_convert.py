@@ -64,6 +64,8 @@ def spec_to_export(spec: dict[str, Any]) -> dict[str, Any]:
     if "description" in spec:
         properties["description"] = spec["description"]
     properties["name"] = spec.get("name", "")
+    if spec.get("imports"):  # actor packs: Graph JSON keeps them among the graph's properties
+        properties["imports"] = [dict(item) for item in spec["imports"]]
     processes: dict[str, Any] = {}
     for node_id, node in spec["nodes"].items():
         config = node.get("config")
@@ -204,6 +206,12 @@ def export_to_spec(doc: dict[str, Any], order: list[str] | None = None) -> dict[
     if isinstance(properties.get("description"), str):
         spec["description"] = properties.pop("description")
     spec["case_sensitive"] = doc["caseSensitive"]
+    imports = properties.get("imports")
+    if isinstance(imports, list) and imports and all(
+        isinstance(item, dict) and set(item) == {"pack"} and isinstance(item["pack"], str) and item["pack"]
+        for item in imports
+    ):
+        spec["imports"] = [dict(item) for item in properties.pop("imports")]
     if properties:
         spec["properties"] = properties
     processes = doc["processes"]
@@ -306,6 +314,8 @@ def export_origins(raw: Any, spec: dict[str, Any]) -> Origins:
     origins: Origins = {}
     if not isinstance(raw, dict):
         return origins
+    if "imports" in spec:
+        origins[("imports",)] = At(("properties", "imports"))
     for node_id in spec["nodes"]:
         base = ("processes", node_id)
         origins[("nodes", node_id)] = At(base)
@@ -392,6 +402,8 @@ def pretty_spec(spec: dict[str, Any]) -> dict[str, Any]:
         out["case_sensitive"] = spec["case_sensitive"]
     if spec.get("properties"):
         out["properties"] = spec["properties"]
+    if spec.get("imports"):
+        out["imports"] = [dict(item) for item in spec["imports"]]
     out["nodes"] = {
         node_id: {key: node[key] for key in (*_NODE_ORDER, *node) if key in node}
         for node_id, node in spec["nodes"].items()

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import GraphError
+from ..compose import Inner, inline_all
+from ..errors import CompositionError, GraphError
 from ..graph import Graph
 from ..registry import ComponentRegistry, default_registry
 from ._checks import check_configs, check_meaning
-from ._components import ComponentResolver, Resolved, subgraph_spec
+from ._components import ComponentResolver, Resolved, is_file_component
 from ._convert import export_origins, export_to_spec, spec_to_export
 from ._diagnostics import CODES, COMMAND_LINE, Diagnostic
 from ._issues import At, CommandLine, Issue, Origins, Path_
@@ -44,7 +45,11 @@ class LoadedPipeline:
     is None when there are errors. ``components`` are the classes of
     ``python:MODULE:CLASS`` nodes, to register on a Network under those ids.
     For a Graph JSON export (``kind == "graph"``), ``spec`` is its spec form
-    (what ``reflow convert`` writes); ``kind`` is ``"spec"`` otherwise.
+    (what ``reflow convert`` writes); for a composition (a compose manifest,
+    or :func:`reflow_cli.compose.compose_paths`; ``kind == "compose"``) it is
+    the composed spec; ``kind`` is ``"spec"`` otherwise. Subgraph nodes
+    (``component: ./sub.yaml``) stay as written in ``spec``; ``graph`` has them
+    inlined (``<node>/<inner>``), and ``components`` has their classes too.
     """
 
     path: Path
@@ -56,6 +61,8 @@ class LoadedPipeline:
     #: True when ``spec`` holds everything the file says, errors or not (ids a spec may not
     #: have, say): ``reflow convert`` converts such files, losing nothing.
     convertible: bool = False
+    #: What a composition did on its own, worth telling (the connections auto-wiring made).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -119,8 +126,11 @@ class _Loader:
         self.allow_import = allow_import
         self.max_size = max_size
         self.components = components
-        # included files: resolved path -> their ports; shared by the whole load
-        self.includes: dict[Path, Any] = {}
+        # included files: resolved path -> their LoadedPipeline; shared by the whole load
+        self.includes: dict[Path, LoadedPipeline] = {}
+        # per loaded file (resolved path): where things are in it, and what its nodes run (compositions use them)
+        self.locators: dict[Path, tuple[Locator, str]] = {}
+        self.resolved: dict[Path, dict[str, Resolved]] = {}
 
     # -- locating ----------------------------------------------------------------------
 
@@ -173,7 +183,13 @@ class _Loader:
             )
             issues.append(Issue("E002", message, (), raw=True, hint="see docs/spec.md for the format"))
             return LoadedPipeline(path, None, None, {}, self.finish(issues, shown, source.locator, {}))
+        self.locators[_key(path)] = (source.locator, "spec")
+        if is_manifest(document):
+            from ._compose import load_manifest  # the composition loader uses this one
+
+            return load_manifest(self, path, shown, source, issues, overrides, stack)
         if is_graph_export(document):
+            self.locators[_key(path)] = (source.locator, "graph")
             return self.load_export(path, shown, source, issues, overrides, stack)
         issues.extend(check_document(document))
         norm = normalise(document, default_name=path.stem)
@@ -233,9 +249,21 @@ class _Loader:
             issues.extend(check_configs(spec, resolved))
         diagnostics = self.finish(issues, shown, source.locator, norm.origins)
         diagnostics.extend(d for d in included if d not in diagnostics)
+        subgraphs: dict[str, LoadedPipeline] = {}
+        if resolved is not None:
+            self.resolved[_key(path)] = resolved
+            for node_id, found in resolved.items():
+                if found.include is not None:
+                    subgraphs[node_id] = found.include
+                    for component, cls in found.include.components.items():
+                        classes.setdefault(component, cls)
         graph = None
-        if self.build_graph and not any(d.severity == "error" for d in diagnostics):
-            graph, problem = _build_graph(spec)
+        if (
+            self.build_graph
+            and not any(d.severity == "error" for d in diagnostics)
+            and all(sub.graph is not None for sub in subgraphs.values())  # else their errors are reported
+        ):
+            graph, problem = _build_graph(spec, subgraphs)
             if problem is not None:
                 diagnostics.append(Diagnostic("error", "E002", shown, 1, 1, problem, None, ""))
         convertible = not any(CODES[i.code][0] == "error" and not i.kept for i in issues)
@@ -261,16 +289,22 @@ class _Loader:
                 return f"include cycle: {names}"
             if target not in self.includes:
                 shown_sub = os.path.normpath(os.path.join(os.path.dirname(shown), text))
-                loaded = self.load(target, (), chain, shown_sub)
-                self.includes[target] = subgraph_spec(text, loaded.spec)
-                included.extend(loaded.diagnostics)
+                self.includes[target] = self.load(target, (), chain, shown_sub)
+                included.extend(self.includes[target].diagnostics)
             return self.includes[target]
 
+        registry = self.registry if self.registry is not None else default_registry()
+        if spec.get("imports"):  # actor packs: their templates, from their manifests
+            from ._imports import pack_registry
+
+            registry = pack_registry(spec["imports"], folder, registry, issues, allow_import=self.allow_import,
+                                     load=self.allow_import and self.build_graph)
         resolver = ComponentResolver(
-            self.registry if self.registry is not None else default_registry(),
+            registry,
             folder,
             allow_import=self.allow_import,
             load_include=load_include,
+            case_sensitive=spec.get("case_sensitive", True),
         )
         resolved: dict[str, Resolved] = {}
         classes: dict[str, Any] = {}
@@ -309,7 +343,7 @@ class _Loader:
         norm = Normalised(spec, export_origins(document, spec))
         loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack)
         loaded.kind = "graph"
-        if loaded.graph is not None and not overrides:
+        if loaded.graph is not None and not overrides and not any(is_file_component(n["component"]) for n in spec["nodes"].values()):
             loaded.graph = graph  # exactly what the file says
         return loaded
 
@@ -330,10 +364,30 @@ def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
-def _build_graph(spec: dict[str, Any]) -> tuple[Graph | None, str | None]:
+def _key(path: Path) -> Path:
+    """How the loader keys a file: its resolved path."""
+    return path.resolve() if path.exists() else path
+
+
+def is_manifest(document: Any) -> bool:
+    """Whether a parsed document is a compose manifest (``graphs:`` and no ``nodes``/``processes``)."""
+    return isinstance(document, dict) and "graphs" in document and "nodes" not in document and "processes" not in document
+
+
+def _build_graph(spec: dict[str, Any], subgraphs: dict[str, LoadedPipeline] | None = None) -> tuple[Graph | None, str | None]:
+    """The Graph of a checked spec, with its subgraph nodes inlined (``<node>/<inner>``)."""
     try:
-        return Graph.from_json(spec_to_export(spec)), None
-    except GraphError as exc:  # pragma: no cover - the checks above catch what Graph refuses
+        export = spec_to_export(spec)
+        # the graph keeps the spec's node order (the export's processes are sorted by id)
+        export["processes"] = {node_id: export["processes"][node_id] for node_id in spec["nodes"]}
+        if subgraphs:
+            inners: dict[int, Inner] = {}  # one export per included file, however many nodes use it
+            for sub in subgraphs.values():
+                if id(sub) not in inners and sub.graph is not None:
+                    inners[id(sub)] = Inner(sub.graph.to_json(), [process.id for process in sub.graph.iter_processes()])
+            export = inline_all(export, {node_id: inners[id(sub)] for node_id, sub in subgraphs.items()})
+        return Graph.from_json(export), None
+    except (GraphError, CompositionError) as exc:  # pragma: no cover - the checks above catch what Graph refuses
         return None, f"the spec does not make a valid graph: {exc}"
 
 

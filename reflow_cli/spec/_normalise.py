@@ -123,6 +123,9 @@ class _Normaliser:
         spec["connections"] = self.connections(raw.get("connections"))
         spec["initial"] = self.initials(raw.get("initial"), spec["inports"])
         spec["groups"] = self.groups(raw.get("groups"))
+        imports = self.imports(raw.get("imports"))
+        if imports:
+            spec["imports"] = imports
         return Normalised(spec, self.origins, self.issues, self.broken)
 
     # -- nodes -----------------------------------------------------------------------
@@ -386,6 +389,13 @@ class _Normaliser:
         return out
 
     # -- groups ---------------------------------------------------------------------
+
+    def imports(self, value: Any) -> list[dict[str, str]]:
+        """``imports: [{pack: NAME|PATH}]`` (actor packs); malformed items are the schema's to report."""
+        if not isinstance(value, list):
+            return []
+        return [{"pack": item["pack"]} for item in value
+                if isinstance(item, dict) and isinstance(item.get("pack"), str) and item["pack"]]
 
     def groups(self, value: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -31,8 +31,6 @@ __all__ = [
 ]
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
-#: The schema's pattern for node ids and port names.
-ID_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$"
 DIAGNOSTICS_SCHEMA = "diagnostics.schema.json"
 
 
@@ -45,6 +43,12 @@ def schema_text(name: str) -> str:
 def pipeline_schema() -> dict[str, Any]:
     """The pipeline spec JSON Schema (parsed; do not mutate)."""
     return json.loads(schema_text(PIPELINE_SCHEMA))  # type: ignore[no-any-return]
+
+
+@functools.cache
+def id_pattern() -> str:
+    """The schema's pattern for node ids and port names (read from the schema, so the two never differ)."""
+    return str(pipeline_schema()["$defs"]["nodeId"]["pattern"])
 
 
 @functools.cache
@@ -248,7 +252,7 @@ def describe_error(error: Any, base: Path_ = ()) -> list[Issue]:
             owner = path[-1] if path else ""
             kind = {"nodes": "node id", "inports": "inport name", "outports": "outport name"}.get(owner, "key")
             return [Issue("E002", f"{kind} {instance!r} is not allowed: {reason}", key_path, key=True, raw=True,
-                          kept=value == ID_PATTERN)]
+                          kept=value == id_pattern())]
         reason = schema.get("errorMessage") or error.message
         return [Issue("E002", f"key {instance!r} is not allowed in {where}: {reason}", key_path, key=True, raw=True)]
     if keyword == "additionalProperties" and isinstance(instance, dict):
@@ -289,7 +293,7 @@ def describe_error(error: Any, base: Path_ = ()) -> list[Issue]:
         reason = schema.get("patternErrorMessage", f"it must match {value}")
         # A long-form id that breaks the id rules is still read as it is.
         return [Issue("E002", f"{where}: {_short(instance)} is not valid: {reason}", path, raw=True,
-                      kept=value == ID_PATTERN)]
+                      kept=value == id_pattern())]
     if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         relation = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most",
                     "exclusiveMaximum": "less than"}[keyword]

@@ -27,8 +27,9 @@ __all__ = [
     "port_type_to_spec",
 ]
 
-_ID = r"[A-Za-z_][A-Za-z0-9_-]*"
-#: A node id or port name.
+_ID = r"[A-Za-z_][A-Za-z0-9_-]*(?:/[A-Za-z_][A-Za-z0-9_-]*)*"
+#: A node id or port name: ``[A-Za-z_][A-Za-z0-9_-]*`` segments joined by ``/``
+#: (composed graphs name their nodes ``<namespace>/<node>``, subgraphs theirs ``<node>/<inner>``).
 ID = re.compile(_ID + r"\Z")
 #: ``NODE.PORT`` or ``NODE.PORT[INDEX]`` (groups: node, port, index).
 ENDPOINT = re.compile(rf"({_ID})\.({_ID})(?:\[([0-9]+)\])?\Z")

@@ -42,8 +42,8 @@ BYTES_SHOWN_AS_LENGTH = (
 )
 MORE_EVENT_TYPES = (
     "more event types: ActorFailed (a failed tick), ActorStopped (a node's task ended), "
-    "NetworkIdle (the run completed), NetworkStalled, EventsDropped; the reference has none of "
-    "them (its failures and completion are invisible)"
+    "NetworkIdle (the run completed), NetworkStalled, EventsDropped, TickBatch (how long a batch "
+    "of ticks took); the reference has none of them (its failures and completion are invisible)"
 )
 FROM_CREATION_ON = (
     "a subscriber sees the events published after its creation (subscribe before start() to see "
@@ -63,6 +63,13 @@ OUR_EXTRA_TYPES = {
     },
     "ActorStopped": {"_type": ["string"], "actorId": ["string"], "ticks": ["integer"], "timestamp": ["integer"]},
     "NetworkIdle": {"_type": ["string"], "timestamp": ["integer"]},
+    "TickBatch": {
+        "_type": ["string"],
+        "actorId": ["string"],
+        "seconds": ["float"],
+        "ticks": ["integer"],
+        "timestamp": ["integer"],
+    },
 }
 
 
@@ -355,10 +362,10 @@ DEVIATIONS: dict[str, Deviation] = {
         BYTES_SHOWN_AS_LENGTH, result={"MessageReceived.message": "[binary:2]", "MessageSent.message": "[binary:2]"}
     ),
     "kinds/more_event_types": Deviation(
-        MORE_EVENT_TYPES, result={t: OUR_EXTRA_TYPES[t] for t in ("ActorStopped", "NetworkIdle")}
+        MORE_EVENT_TYPES, result={t: OUR_EXTRA_TYPES[t] for t in ("ActorStopped", "NetworkIdle", "TickBatch")}
     ),
     "fan_out_and_failure/types_seen": Deviation(
-        MORE_EVENT_TYPES, change=lambda g: sorted([*g, "ActorFailed", "ActorStopped", "NetworkIdle"])
+        MORE_EVENT_TYPES, change=lambda g: sorted([*g, "ActorFailed", "ActorStopped", "NetworkIdle", "TickBatch"])
     ),
     "fan_out_and_failure/ActorFailed": Deviation(
         MORE_EVENT_TYPES,

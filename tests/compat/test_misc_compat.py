@@ -3,8 +3,9 @@
 ``probes/misc.py`` recorded these facts on offbit-reflow 0.2.9; each row below
 replays one of them against ``reflow_cli``. Rows about things we do not have
 yet are skipped with the issue that brings them (the standard catalog
-templates: issue 5; compose_graphs and SubgraphBuilder: issue 4; actor packs:
-issue 7); a version number is not an API fact and is not compared.
+templates: issue 5); a version number is not an API fact and is not
+compared. (compose_graphs itself is replayed in
+``tests/compose/test_golden.py``.)
 
 * ``DEVIATIONS``: where we *deliberately* differ (reason and **our** value,
   asserted, never skipped).
@@ -39,8 +40,6 @@ GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "misc.json"
 GOLDEN: dict[str, Any] = json.loads(GOLDEN_FILE.read_text(encoding="utf-8"))["cases"]
 
 CATALOG = "the standard catalog templates (tpl_passthrough...) are not there yet: issue 5"
-COMPOSE = "compose_graphs and SubgraphBuilder are not there yet: issue 4"
-PACKS = "actor packs (load_pack, inspect_pack, list_packs, pack_abi_version): issue 7"
 
 # -- why we differ ------------------------------------------------------------------
 
@@ -269,6 +268,7 @@ def signatures() -> dict[str, Any]:
         or type(Message.__dict__.get("kind")).__name__,
         "template_list_signature": text_signature(reflow_cli.template_list, method=False),
         "template_actor_signature": text_signature(reflow_cli.template_actor, method=False),
+        "compose_graphs_signature": text_signature(reflow_cli.compose_graphs, method=False),
         "python_Actor_defaults": {
             "component": Actor.component,
             "inports": Actor.inports if isinstance(Actor.inports, list) else {"$py": repr(Actor.inports)},
@@ -296,6 +296,41 @@ def start_with_unknown_iip_node() -> Any:
     net.register_actor("tpl_s", Noop())
     net.add_node("a", "tpl_s")
     return {"add_initial": err(lambda: net.add_initial("ghost", "in", {"type": "Flow"}))}
+
+
+_PACKS_PROBE = """
+import json
+import reflow_cli
+
+def err(fn):
+    try:
+        value = fn()
+    except Exception as exc:
+        return {"raised": type(exc).__name__, "text": str(exc)}
+    return {"returned": value}
+
+print(json.dumps({
+    "pack_abi_version": reflow_cli.pack_abi_version(),
+    "list_packs": reflow_cli.list_packs(),
+    "inspect_missing": err(lambda: reflow_cli.inspect_pack("/nonexistent/probe.rflpack")),
+    "load_missing": err(lambda: reflow_cli.load_pack("/nonexistent/probe.rflpack")),
+    "list_packs_after_failed_load": reflow_cli.list_packs(),
+}))
+"""
+
+
+@functools.cache
+def packs() -> dict[str, Any]:
+    """The probe's calls, in a fresh process: other tests load packs into this one."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _PACKS_PROBE], capture_output=True, text=True, timeout=60, check=True)
+    out: dict[str, Any] = json.loads(done.stdout)
+    for key, value in out.items():
+        if isinstance(value, dict) and "raised" in value:
+            out[key] = Raised(getattr(reflow_errors, value["raised"])(value["text"]))
+    return out
 
 
 # -- the rows ------------------------------------------------------------------------------------
@@ -336,15 +371,13 @@ add_rows(
     skip={"register_template_actor": CATALOG, "register_template_same_id_again": CATALOG},
 )
 add_rows("templates_lookup", templates_lookup, skip={"template_actor_known": CATALOG})
-for _key in GOLDEN["packs"]:
-    ROWS[f"packs/{_key}"] = Row(lambda g, k=_key: g["packs"][k], lambda: None)
-    SKIPPED[f"packs/{_key}"] = PACKS
+add_rows("packs", packs)
 add_rows("network_config", network_config, only=[k for k in GOLDEN["network_config"] if k != "full_config_used"])
 add_rows("event_stream_recv", event_stream_recv)
 add_rows(
     "signatures",
     signatures,
-    skip={"version": "a version number is not an API fact", "compose_graphs_signature": COMPOSE},
+    skip={"version": "a version number is not an API fact"},
     only=[k for k in GOLDEN["signatures"] if k not in ("module_all", "native_all", "Message_members")],
 )
 for _listing in ("module_all", "native_all", "Message_members"):
@@ -352,10 +385,6 @@ for _listing in ("module_all", "native_all", "Message_members"):
         row_id = f"signatures/{_listing}/{_name}"
         owner = Message if _listing == "Message_members" else reflow_cli
         ROWS[row_id] = Row(lambda g: True, lambda o=owner, n=_name: hasattr(o, n))
-        if _name in ("compose_graphs", "SubgraphBuilder"):
-            SKIPPED[row_id] = COMPOSE
-        elif _name in ("load_pack", "inspect_pack", "list_packs", "pack_abi_version"):
-            SKIPPED[row_id] = PACKS
 for _case, _ours in (
     ("from_graph_aborts", from_graph_aborts),
     ("start_with_unknown_connection_node", start_with_unknown_connection_node),
@@ -396,6 +425,22 @@ DEVIATIONS: dict[str, Deviation] = {
         },
     ),
 }
+
+PACK_ABI = (
+    "pack_abi_version() is a small int that changes only with the registration API or the manifest's meaning "
+    "(1); the reference's is a u32 hash of its toolchain (2442128673). Its Rust packs are refused by name "
+    "(tests/packs/test_safety.py)"
+)
+INSPECT_MISSING = (
+    "inspect_pack of a missing file says so (PackNotFoundError, a RuntimeError); the reference says "
+    "'inspect_pack requires a .rflpack bundle — raw dylibs have no manifest'"
+)
+DEVIATIONS.update({
+    "packs/pack_abi_version": Deviation(PACK_ABI, result=1),
+    "packs/inspect_missing": Deviation(INSPECT_MISSING, result=error(
+        "RuntimeError", "inspect pack '/nonexistent/probe.rflpack': /nonexistent/probe.rflpack: No such file or directory",
+        ours="PackNotFoundError")),
+})
 
 #: Differences that are bugs (xfail(strict=True) until fixed).
 KNOWN_BUGS: dict[str, str] = {}
