@@ -393,6 +393,10 @@ class TickContext:
         """The id of the node this tick runs for."""
         return self._node.id
 
+    def connected(self, port: str) -> bool:
+        """Whether outport ``port`` of this node is connected (packets sent elsewhere go nowhere)."""
+        return port in self._node.outbox
+
     # -- outputs ---------------------------------------------------------------
 
     def _check_port(self, port: Any) -> None:

@@ -59,6 +59,16 @@ _perf = time.perf_counter
 _get_ident = threading.get_ident
 
 
+class _ChildWaiter:
+    """A sender that is not a node's own task (a child task of an async tick) waiting for room."""
+
+    __slots__ = ("event", "parked")
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.parked = PARK_SPACE
+
+
 class RunFailed(BaseException):
     """Raised inside a node when a failure under the ``fail`` policy stopped the run.
 
@@ -100,6 +110,7 @@ class NodeRuntime:
         "_outbox_routes",
         "_loop_pending",
         "_loop_edge_index",
+        "_send_lock",
         "out_exact",
         "out_patterns",
         "await_all",
@@ -154,6 +165,7 @@ class NodeRuntime:
         self._outbox_routes: tuple[tuple[list[Message], str, tuple[Edge, ...]], ...] = ()
         self._loop_pending: list[Message] | None = None  # outbox list of a self-loop port, if any
         self._loop_edge_index = 0
+        self._send_lock: trio.Lock | None = None
         self.out_exact = spec._out_exact
         self.out_patterns: tuple[PortSpec, ...] = tuple(p for p in spec.outports if p.is_pattern)
         self.await_all = spec.await_all_inports
@@ -681,13 +693,12 @@ class NodeRuntime:
                 for edge in edges:
                     inport = edge.inport
                     if count == 1:  # a single packet: the plain push is cheaper than push_many
-                        if not inport.try_push(pending[0]):
-                            greenback.await_(self._push_rest(edge, pending, 0))
+                        pushed = 1 if inport.try_push(pending[0]) else 0
                     else:
                         pushed = inport.push_many(pending)
-                        if pushed < count:
-                            greenback.await_(self._push_rest(edge, pending, pushed))
-                    edge.sent += count
+                    edge.sent += pushed
+                    if pushed < count:
+                        greenback.await_(self._push_rest(edge, pending, pushed))
                     consumer = inport.node
                     if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
                         self.sched.wake(consumer)
@@ -729,31 +740,45 @@ class NodeRuntime:
             )
 
     async def _push_rest(self, edge: Edge, messages: list[Message], start: int) -> None:
-        """Wait for room in ``edge``'s inport until ``messages[start:]`` are all in."""
+        """Wait for room in ``edge``'s inport until ``messages[start:]`` are all in.
+
+        Statistics move as it goes (sent packets, blocked seconds), so a
+        long wait shows in ``stats()`` while it lasts. A task other than the
+        node's own (a child task of an async tick) waits on an event of its
+        own: the node's task stays counted as active meanwhile.
+        """
         inport = edge.inport
         consumer = inport.node
-        started = _perf()
         edge.waiting = True
         self.waiting_on = inport
+        own_task = current_task() is self.task
         try:
             while True:
                 # the consumer must be running to make room for us
                 if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
                     self.sched.wake(consumer)
-                inport.space_waiters.append(self)
                 if inport.high_water < inport.capacity:
                     inport.high_water = inport.capacity
-                await self.sched.park(self, PARK_SPACE)
-                start += inport.push_many(messages, start)
+                started = _perf()
+                if own_task:
+                    inport.space_waiters.append(self)
+                    await self.sched.park(self, PARK_SPACE)
+                else:
+                    waiter = _ChildWaiter()
+                    inport.space_waiters.append(waiter)  # type: ignore[arg-type]
+                    await waiter.event.wait()
+                waited = _perf() - started
+                edge.blocked_s += waited
+                inport.blocked_s += waited
+                self.blocked_s += waited
+                pushed = inport.push_many(messages, start)
+                edge.sent += pushed
+                start += pushed
                 if start >= len(messages):
                     return
         finally:
             edge.waiting = False
             self.waiting_on = None
-            waited = _perf() - started
-            edge.blocked_s += waited
-            inport.blocked_s += waited
-            self.blocked_s += waited
 
     def send_now(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
         """``ctx.send`` of one packet: pushed before this returns (after earlier outputs, FIFO).
@@ -769,9 +794,16 @@ class NodeRuntime:
             self.flush()
 
     async def send_async(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
-        """``await ctx.send_async`` of one packet: pushed before this returns."""
-        if self._enqueue(port, message, inputs):
-            await self.flush_async()
+        """``await ctx.send_async`` of one packet: pushed before this returns.
+
+        Several tasks of one async tick may send at once: they take turns, so
+        the outbox is never flushed by two of them together.
+        """
+        if self._send_lock is None:
+            self._send_lock = trio.Lock()
+        async with self._send_lock:
+            if self._enqueue(port, message, inputs):
+                await self.flush_async()
 
     def _enqueue(self, port: str, message: Message, inputs: dict[str, Any]) -> bool:
         """Put a sent packet in the outbox; False when its port is not connected (nothing to push)."""

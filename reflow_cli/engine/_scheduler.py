@@ -98,7 +98,12 @@ class Scheduler:
         while waiters and room > 0:
             node = waiters.popleft()
             if node.parked == PARK_SPACE:
-                self.wake(node)
+                event = getattr(node, "event", None)
+                if event is not None:  # a child task of an async tick: not counted, just woken
+                    node.parked = PARK_NONE
+                    event.set()
+                else:
+                    self.wake(node)
                 room -= 1
 
     def unpark_cancelled(self, node: NodeRuntime) -> Abort:

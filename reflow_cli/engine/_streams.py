@@ -243,7 +243,15 @@ class Stream:
         return self._channel.id
 
     def send_begin(self, content_type: str | None = None, size_hint: int | None = None, metadata: Any = None) -> None:
-        """Announce the content (optional): the reader sees a ``begin`` frame with these fields."""
+        """Announce the content (optional): the reader sees a ``begin`` frame with these fields.
+
+        Unlike the reference, ``content_type`` and ``size_hint`` given here also
+        go into the handle ``into_message()`` returns afterwards.
+        """
+        if content_type is not None:
+            self._handle["content_type"] = content_type
+        if size_hint is not None:
+            self._handle["size_hint"] = size_hint
         self._channel.put({"kind": "begin", "content_type": content_type, "size_hint": size_hint, "metadata": metadata})
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> None:

@@ -263,3 +263,35 @@ def test_a_failing_batch_fails_each_of_its_packets() -> None:
     assert len(failed) == 5 and failed[0]["error"] == "RuntimeError: bulk insert refused"
     stats = net.stats().nodes["b"]
     assert (stats.ticks, stats.skipped) == (5, 5)
+
+
+def test_child_tasks_of_an_async_tick_may_send_at_once() -> None:
+    class Fan(Actor):
+        inports = ["start"]
+        outports = ["out"]
+
+        async def run(self, ctx: Any) -> None:
+            async def sender(base: int) -> None:
+                for i in range(200):
+                    await ctx.send_async({"out": Message.integer(base + i)})
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(sender, 0)
+                nursery.start_soon(sender, 1000)
+
+    class SlowSink(Collect):
+        def run(self, ctx: Any) -> None:
+            time.sleep(0.0002)
+            super().run(ctx)
+
+    net = Network()
+    sink = SlowSink()
+    net.register_actor("fan", Fan())
+    net.register_actor("sink", sink)
+    net.add_node("f", "fan")
+    net.add_node("s", "sink")
+    net.add_connection("f", "out", "s", "in", capacity=4)
+    net.add_initial("f", "start", Message.flow())
+    assert net.run(timeout=30) == RunState.COMPLETE
+    assert sorted(sink.items) == [*range(200), *range(1000, 1200)]
+    assert [x for x in sink.items if x < 1000] == list(range(200))  # each sender's own order holds

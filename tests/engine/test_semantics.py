@@ -587,3 +587,24 @@ def test_a_self_loop_shared_with_another_producer_keeps_every_edge_in_order() ->
     loop_sent = sum(1 for e in events if e["_type"] == "MessageSent" and e["fromPort"] == "again")
     assert loop_sent == 300 + 50 * 3
     assert net.stats().edges["loop.again -> loop.in"].sent == loop_sent
+
+
+def test_ctx_connected_tells_which_outports_lead_somewhere() -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    class Probe(Actor):
+        inports = ["in"]
+        outports = ["wired", "loose"]
+
+        def run(self, ctx):  # type: ignore[no-untyped-def]
+            seen.append((ctx.connected("wired"), ctx.connected("loose")))
+
+    net = Network()
+    net.register_actor("probe", Probe())
+    net.register_actor("col", Collect())
+    net.add_node("p", "probe")
+    net.add_node("c", "col")
+    net.add_connection("p", "wired", "c", "in")
+    net.add_initial("p", "in", Message.flow())
+    assert net.run(timeout=5)
+    assert seen == [(True, False)]
