@@ -41,15 +41,27 @@ Every component is an ordinary `Actor` (one instance per node) declaring its por
 config JSON Schema (2020-12) whose defaults are filled in and which is checked when the
 network is built, a description and an example. Examples below are tested: the inputs
 are sent as initial packets and the outputs must come out as shown (`<rfc3339>` stands
-for any RFC 3339 time).
+for any RFC 3339 time, `<number>` for any number). In the streams family an input
+`{{"stream": [chunks]}}` is a byte stream holding those chunks and an output
+`{{"type": "StreamHandle", "frames": [chunks]}}` shows the data read from the stream sent;
+examples that say what they `need` (a server, a client) run against real sockets in
+`tests/catalog/test_http.py`.
 
-**Streams.** Sources that emit one packet per item (`tpl_file_lines`, `tpl_csv_read` with
-`emit: rows`, `tpl_dir_list`) end with a **Flow** on the same port. Per-packet components
-(`tpl_filter`, `tpl_passthrough`, `tpl_json_parser`, `tpl_data_transformer`,
-`tpl_regex_matcher`, `tpl_text_format`, `tpl_log`) forward that Flow; aggregators
+**Streams of packets.** Sources that emit one packet per item (`tpl_file_lines`,
+`tpl_csv_read` with `emit: rows`, `tpl_dir_list`, `tpl_generator` with `emit: items`) end
+with a **Flow** on the same port. Per-packet components (`tpl_filter`, `tpl_passthrough`,
+`tpl_json_parser`, `tpl_data_transformer`, `tpl_data_operations`, `tpl_regex_matcher`,
+`tpl_text_format`, `tpl_log`, the math components) forward that Flow; aggregators
 (`tpl_reduce`, `tpl_collect`) take it as the end of their input, emit their result and do
-not forward it. So `tpl_file_lines → tpl_regex_matcher → tpl_reduce` counts a log of any
-size in constant memory and emits once.
+not forward it (`tpl_window` sends its last window, then the Flow). So
+`tpl_file_lines → tpl_regex_matcher → tpl_reduce` counts a log of any size in constant
+memory and emits once (`bench/catalog_lines.py`: a million lines in a few seconds).
+
+**Byte streams.** `StreamHandle` packets carry a byte stream read frame by frame by one
+node; the streams family forwards them as they come, with backpressure.
+
+**Expressions.** `tpl_math_expression`, `tpl_rules_engine` rules and
+`tpl_data_operations` use one safe expression language (see [Expressions](#expressions)).
 """
 
 
@@ -143,6 +155,10 @@ def render() -> str:
         lines += [f"## Family: {family}", "", _doc_first_paragraph(module), ""]
         for template_id, component in components.items():
             lines += _component(template_id, component)
+    from . import _expr
+
+    expr_doc = (inspect.getdoc(_expr) or "").split("\n\n", 1)
+    lines += ["## Expressions", "", *(part for part in expr_doc), ""]
     lines += [
         "## Deviations from offbit-reflow",
         "",

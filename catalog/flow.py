@@ -14,6 +14,7 @@ they gathered and do not forward the ``Flow``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from ._common import (
     json_equal,
     json_text,
     natural,
+    rfc3339,
     schema,
     settings,
     text_of,
@@ -915,6 +917,404 @@ class Delay(Actor):
         ctx.done({"output": ctx.inputs["input"]})
 
 
+# -- tpl_rules_engine ------------------------------------------------------------------------------
+
+_ENGINE_OPERATORS = (*_RULE_OPERATORS, "between", "expression")
+
+
+def _rule_verdict(rule: Mapping[str, Any], data: Any, compiled: Any) -> bool:
+    """One rule of tpl_rules_engine: a field test, or an expression (``compiled``)."""
+    if compiled is not None:
+        variables = dict(data) if isinstance(data, Mapping) else {}
+        variables.update(data=data, value=data)
+        return bool(compiled.evaluate(variables))
+    field = rule.get("field")
+    value = get_field(data, field) if field else data
+    if value is MISSING:
+        return False  # as the reference: a rule on a missing field is false, whatever the operator
+    operator = rule.get("operator") or "is"
+    operand = rule.get("value")
+    if operator == "between":
+        if not isinstance(operand, list) or len(operand) != 2:
+            return False
+        number = to_number(value)
+        low, high = to_number(operand[0]), to_number(operand[1])
+        if number is None or isinstance(value, bool):
+            return False
+        return (low is None or number >= low) and (high is None or number <= high)
+    return compare(value, operator, operand)
+
+
+class _RuleSet:
+    """A node's rules with their expressions compiled (``ExpressionError`` kept to report per packet)."""
+
+    __slots__ = ("rules", "expressions", "problem")
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        from ._expr import ExpressionError, compile_expression
+
+        self.rules = config_value(config, "rules", "propertyRules")
+        self.expressions: dict[int, Any] = {}
+        self.problem: str | None = None
+        if not isinstance(self.rules, Mapping):
+            return
+        for g, group in enumerate(self.rules.get("groups") or []):
+            for r, rule in enumerate(group.get("rules") or []):
+                text = rule.get("expression")
+                if text is None and rule.get("operator") == "expression":
+                    text = rule.get("value")
+                if text is None:
+                    continue
+                try:
+                    self.expressions[id(rule)] = compile_expression(text)
+                except ExpressionError as exc:
+                    self.problem = f"group {g} rule {r}: {exc}"
+                    return
+        for a, action in enumerate((self.rules.get("actions") or {}).get("setProperty") or []):
+            text = action.get("expression")
+            if text is not None:
+                try:
+                    self.expressions[id(action)] = compile_expression(text)
+                except ExpressionError as exc:
+                    self.problem = f"setProperty {a}: {exc}"
+                    return
+
+    def matches(self, data: Any) -> bool:
+        rules = self.rules
+        either = rules.get("type") == "OR"
+        for group in rules.get("groups") or []:
+            verdicts = (_rule_verdict(rule, data, self.expressions.get(id(rule))) for rule in group.get("rules") or [])
+            matched = any(verdicts) if group.get("connector") == "OR" else all(verdicts)
+            if either and matched:
+                return True
+            if not either and not matched:
+                return False
+        return not either  # IF: every group matched (also none); OR: none did
+
+
+_ENGINE_RULES_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": (
+        "{type: IF (every group) | OR (any group), groups: [{connector: AND | OR, rules: [{field, operator, value} "
+        "or {expression}]}], actions: {setProperty: [{key, value} or {key, expression}], setOutput: [{port, value}]}}. "
+        "Operators: is, is_not, contains, not_contains, greater_than, less_than, greater_equal, less_equal, empty, "
+        "not_empty, between (value [min, max], inclusive), expression (value: an expression). A rule without "
+        "field tests the whole data; a rule on a missing field is false. IF with no groups matches; OR with none does not."
+    ),
+    "properties": {
+        "type": {"type": "string", "enum": ["IF", "AND", "OR"], "default": "IF"},
+        "groups": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "connector": {"type": "string", "enum": ["AND", "OR"], "default": "AND"},
+                    "rules": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "field": {"type": "string"},
+                                "operator": {"type": "string", "enum": list(_ENGINE_OPERATORS)},
+                                "value": {},
+                                "expression": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "actions": {
+            "type": "object",
+            "properties": {
+                "setProperty": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"key": {"type": "string"}, "value": {}, "expression": {"type": "string"}},
+                        "required": ["key"],
+                    },
+                },
+                "setOutput": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"port": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_\\-]*$"}, "value": {}},
+                        "required": ["port"],
+                    },
+                },
+            },
+        },
+    },
+}
+
+_ENGINE_FIXED_PORTS = ("output", "matched", "unmatched", "error")
+
+
+def _set_output_ports(config: Mapping[str, Any] | None) -> list[str]:
+    rules = config_value(config or {}, "rules", "propertyRules")
+    if not isinstance(rules, Mapping):
+        return []
+    ports = []
+    for action in (rules.get("actions") or {}).get("setOutput") or []:
+        port = action.get("port") if isinstance(action, Mapping) else None
+        if isinstance(port, str) and port not in ports and port not in _ENGINE_FIXED_PORTS:
+            ports.append(port)
+    return ports
+
+
+class RulesEngine(Actor):
+    """Tests each packet against rule groups; matched packets can get properties set and extra outputs."""
+
+    component = "tpl_rules_engine"
+    inports = [PortSpec("data", None, "the packet to test")]
+    outports = [
+        PortSpec("output", None, "the packet unchanged, when no rules are configured"),
+        PortSpec("matched", None, "the data of a matching packet, with the setProperty fields set (Objects)"),
+        PortSpec("unmatched", None, "a packet that did not match, unchanged"),
+        PortSpec("error", "Error", "an expression that does not parse or cannot be evaluated"),
+        PortSpec("*", None, "the ports named by actions.setOutput: their value, for every matching packet"),
+    ]
+    config_schema = schema({"rules": _ENGINE_RULES_SCHEMA, "propertyRules": {**_ENGINE_RULES_SCHEMA, "description": "Alias of `rules` (used when that is absent)."}})
+    description = (
+        "Evaluates `rules` (or `propertyRules`) on each packet's data: a match goes to `matched` with the "
+        "setProperty keys set (on Objects) and each setOutput value sent on its own port; anything else goes "
+        "to `unmatched`; without rules the packet goes to `output`. Rules test the untagged data (the "
+        "reference compared a rule without `field` with the tagged message) and may be safe expressions "
+        "(`{expression: \"total > 100 and country == 'FR'\"}`, fields are variables)."
+    )
+    example = {
+        "config": {
+            "rules": {
+                "type": "IF",
+                "groups": [{"connector": "AND", "rules": [{"field": "x", "operator": "greater_than", "value": 0}]}],
+                "actions": {"setProperty": [{"key": "flag", "value": True}], "setOutput": [{"port": "extra", "value": "hi"}]},
+            }
+        },
+        "inputs": {"data": [{"type": "Object", "data": {"x": 1}}, {"type": "Object", "data": {"x": -1}}]},
+        "outputs": {
+            "matched": [{"type": "Object", "data": {"x": 1, "flag": True}}],
+            "extra": [{"type": "String", "data": "hi"}],
+            "unmatched": [{"type": "Object", "data": {"x": -1}}],
+        },
+    }
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        extra = _set_output_ports(config)
+        fixed = [port for port in type(self).outports if not port.is_pattern]
+        self.outports = fixed + [PortSpec(port, None, "a setOutput port of this node") for port in extra]
+
+    def run(self, ctx: Any) -> None:
+        from ._expr import ExpressionError
+
+        message = ctx.inputs["data"]
+        ruleset = settings(ctx, _RuleSet)
+        if not isinstance(ruleset.rules, Mapping):
+            ctx.done({"output": message})
+            return
+        if ruleset.problem is not None:
+            ctx.done({"error": Message.error(f"tpl_rules_engine: {ruleset.problem}")})
+            return
+        data = message.get("data")
+        try:
+            matched = ruleset.matches(data)
+            if not matched:
+                ctx.done({"unmatched": message})
+                return
+            actions = ruleset.rules.get("actions") or {}
+            outputs: dict[str, Any] = {}
+            result = data
+            set_properties = actions.get("setProperty") or []
+            if set_properties and isinstance(data, Mapping):
+                result = dict(data)
+                for action in set_properties:
+                    compiled = ruleset.expressions.get(id(action))
+                    if compiled is not None:
+                        variables = dict(data)
+                        variables.update(data=data, value=data)
+                        result[action["key"]] = compiled.evaluate(variables)
+                    else:
+                        result[action["key"]] = action.get("value")
+        except ExpressionError as exc:
+            ctx.done({"error": Message.error(f"tpl_rules_engine: {exc}")})
+            return
+        for action in actions.get("setOutput") or []:
+            outputs[action["port"]] = natural(action.get("value"))
+        outputs["matched"] = message if result is data else natural(result)
+        ctx.done(outputs)
+
+
+# -- tpl_window --------------------------------------------------------------------------------------
+
+
+class _Window:
+    """The open window(s) of a tpl_window node."""
+
+    __slots__ = ("items", "stamps", "seen", "start", "index", "opened", "emitted_upto")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []  # items from `start` on
+        self.stamps: list[int] = []  # arrival time (ns) of each
+        self.seen = 0  # items received
+        self.start = 0  # index (in the stream) of items[0]
+        self.index = 0  # windows sent
+        self.opened = 0  # monotonic ns when the current time window opened
+        self.emitted_upto = 0  # items before this index are in some sent window
+
+
+class Window(Actor):
+    """Groups a stream into windows of `size` items (tumbling or sliding) or of `durationMs`."""
+
+    component = "tpl_window"
+    inports = [
+        PortSpec("input", None, "the items; a Flow ends the stream (the partial window is sent, then the Flow)"),
+        PortSpec("flush", None, "any packet closes the current window now (connect a timer for idle time windows)"),
+    ]
+    outports = [
+        PortSpec("output", None, "each window: an Array of the items' data; then the Flow that ended the stream"),
+        PortSpec("window", "Object", "for each window: {index, count, start, end, firstAt, lastAt, reason}", optional=True),
+    ]
+    config_schema = schema(
+        {
+            "size": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 10,
+                "description": "Items per window (0: no count limit, time windows only).",
+            },
+            "step": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "default": None,
+                "description": "Count windows: items between the starts of two windows. null or `size`: tumbling "
+                "(each item in one window); smaller: sliding (overlapping); larger: hopping (items between "
+                "windows are dropped). Not used with `durationMs`.",
+            },
+            "durationMs": {
+                "type": "number",
+                "minimum": 0,
+                "default": 0,
+                "description": "Time windows: a window opens with its first item and closes `durationMs` later, or at "
+                "`size` items if that comes first (a batcher with a maximum wait). Closing is checked when an item "
+                "or a `flush` packet arrives.",
+            },
+            "partial": {
+                "type": "boolean",
+                "default": True,
+                "description": "At a Flow or flush, send the current window even when it is not full.",
+            },
+            "forwardFlow": {
+                "type": "boolean",
+                "default": True,
+                "description": "Forward the Flow that ends the stream on `output` after the last window.",
+            },
+        }
+    )
+    description = (
+        "Collects the data of incoming packets into windows and sends each as an Array on `output`, with "
+        "{index, count, start, end (stream positions), firstAt, lastAt (RFC 3339 arrival times), reason: size | "
+        "time | flush | end} on `window`. Count windows are tumbling (`step` = `size`), sliding (`step` < "
+        "`size`) or hopping (`step` > `size`); with `durationMs` windows close on time or size, whichever "
+        "comes first. Memory holds one window."
+    )
+    example = {
+        "config": {"size": 3, "step": 1},
+        "inputs": {"input": [{"type": "Integer", "data": n} for n in (1, 2, 3, 4)] + [{"type": "Flow"}]},
+        "outputs": {
+            "output": [{"type": "Array", "data": [1, 2, 3]}, {"type": "Array", "data": [2, 3, 4]}, {"type": "Flow"}],
+            "window": [
+                {"type": "Object", "data": {"index": 0, "count": 3, "start": 0, "end": 3, "firstAt": "<rfc3339>", "lastAt": "<rfc3339>", "reason": "size"}},
+                {"type": "Object", "data": {"index": 1, "count": 3, "start": 1, "end": 4, "firstAt": "<rfc3339>", "lastAt": "<rfc3339>", "reason": "size"}},
+            ],
+        },
+    }
+
+    @staticmethod
+    def _settings(config: Mapping[str, Any]) -> tuple[int, int, float, bool, bool]:
+        size = int(config.get("size", 10))
+        step = config.get("step")
+        duration = float(config.get("durationMs") or 0) * 1_000_000
+        return (
+            size,
+            size if (step is None or duration > 0 or size == 0) else int(step),
+            duration,
+            bool(config.get("partial", True)),
+            bool(config.get("forwardFlow", True)),
+        )
+
+    def run(self, ctx: Any) -> None:
+        size, step, duration, partial, forward = settings(ctx, self._settings)
+        state = ctx.state
+        window = state.get("window")
+        if window is None:
+            window = state["window"] = _Window()
+        inputs = ctx.inputs
+        now = time.monotonic_ns()
+
+        def send(count: int, reason: str) -> None:
+            items = window.items[:count]
+            stamps = window.stamps[:count]
+            ctx.send(
+                {
+                    "output": Message.array(items),
+                    "window": Message.object(
+                        {
+                            "index": window.index,
+                            "count": len(items),
+                            "start": window.start,
+                            "end": window.start + len(items),
+                            "firstAt": rfc3339(nanos=stamps[0]),
+                            "lastAt": rfc3339(nanos=stamps[-1]),
+                            "reason": reason,
+                        }
+                    ),
+                }
+            )
+            window.index += 1
+            window.emitted_upto = window.start + len(items)
+
+        def advance(by: int) -> None:
+            """Move the window start by `by` items (dropping the skipped ones of a hopping window)."""
+            drop = min(by, len(window.items))
+            del window.items[:drop]
+            del window.stamps[:drop]
+            window.start += by
+
+        def close_current(reason: str) -> None:
+            """Send what the current window holds (flush / end / time) and start the next one after it."""
+            pending = window.seen - max(window.start, window.emitted_upto)
+            if window.items and pending > 0 and (partial or reason == "time"):
+                send(len(window.items), reason)
+            # everything held so far belongs to a sent (or dropped) window: start after it
+            advance(len(window.items))
+            window.start = max(window.start, window.seen)
+
+        if duration and window.items and now - window.opened >= duration:
+            close_current("time")
+        if "flush" in inputs:
+            close_current("flush")
+        message = inputs.get("input")
+        if message is None:
+            return
+        if message["type"] == "Flow":
+            close_current("end")
+            state["window"] = None
+            if forward:
+                ctx.send({"output": message})
+            return
+        if window.seen < window.start:  # a hopping window's gap: this item belongs to no window
+            window.seen += 1
+            return
+        if not window.items:
+            window.opened = now
+        window.items.append(message.get("data"))
+        window.stamps.append(time.time_ns())
+        window.seen += 1
+        if size and len(window.items) >= size:
+            send(size, "size")
+            advance(step)
+
+
 COMPONENTS: dict[str, type[Actor]] = {
     "tpl_passthrough": Passthrough,
     "tpl_filter": Filter,
@@ -928,4 +1328,6 @@ COMPONENTS: dict[str, type[Actor]] = {
     "tpl_loop": Loop,
     "tpl_gate": Gate,
     "tpl_delay": Delay,
+    "tpl_rules_engine": RulesEngine,
+    "tpl_window": Window,
 }

@@ -1,12 +1,13 @@
-"""Time family: timers and dates.
+"""Time family: timers, cron schedules and dates.
 
-``tpl_interval_trigger`` is an async actor: its tick awaits ``trio.sleep`` on
-the run's event loop, so it never blocks other nodes, and a run with a
-finite schedule completes after its ``done`` packet.
+``tpl_interval_trigger`` and ``tpl_cron_trigger`` are async actors: their tick
+awaits ``trio.sleep`` on the run's event loop, so they never block other nodes,
+and a run with a finite schedule completes after its ``done`` packet.
 """
 
 from __future__ import annotations
 
+import json
 import time as _time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -91,6 +92,163 @@ class IntervalTrigger(Actor):
             if behind > 0:  # a slow consumer held the send back: skip the missed beats, no burst
                 step += int(behind // period) + 1
         await trio.sleep_until(start + step * period)
+        ctx.done({"done": Message.flow()})
+
+
+# -- tpl_cron_trigger ------------------------------------------------------------------------------
+
+#: The reference's `commonSchedules` names and the expressions they stand for.
+COMMON_SCHEDULES: dict[str, str] = {
+    "Every minute": "* * * * *",
+    "Every 5 minutes": "*/5 * * * *",
+    "Every 15 minutes": "*/15 * * * *",
+    "Every 30 minutes": "*/30 * * * *",
+    "Every hour": "0 * * * *",
+    "Every day at midnight": "0 0 * * *",
+    "Every Monday at 9 AM": "0 9 * * 1",
+    "First day of month": "0 0 1 * *",
+}
+
+_ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+class CronError(ValueError):
+    """A cron expression or time zone that cannot be used."""
+
+
+def cron_schedule(expression: str, zone: Any = timezone.utc, start: datetime | None = None) -> Any:
+    """A croniter for ``expression`` (5 fields, 6 fields with seconds first, or an ``@hourly``-style alias)."""
+    from croniter import CroniterError, croniter  # lazy: only cron triggers need it
+
+    text = " ".join(str(expression).split())
+    if text.startswith("@"):
+        if text.lower() not in _ALIASES:
+            raise CronError(f"unknown cron alias {text!r} (use one of {', '.join(_ALIASES)})")
+        text = text.lower()
+        six = False
+    else:
+        fields = len(text.split(" ")) if text else 0
+        if fields not in (5, 6):
+            raise CronError(
+                f"a cron expression has 5 fields (minute hour day month weekday) or 6 (second first), "
+                f"not {fields}: {expression!r}"
+            )
+        six = fields == 6
+    moment = start if start is not None else datetime.now(zone)
+    try:
+        return croniter(text, moment, second_at_beginning=six)
+    except (CroniterError, ValueError, KeyError) as exc:
+        raise CronError(f"invalid cron expression {expression!r}: {exc}") from None
+
+
+def next_fire_times(expression: str, start: datetime, count: int) -> list[datetime]:
+    """The next ``count`` times ``expression`` fires after ``start`` (for tests and docs)."""
+    schedule = cron_schedule(expression, start.tzinfo or timezone.utc, start)
+    return [schedule.get_next(datetime) for _ in range(count)]
+
+
+class CronTrigger(Actor):
+    """Sends `trigger` at the times a cron expression names (5 or 6 fields, or @hourly-style aliases)."""
+
+    component = "tpl_cron_trigger"
+    long_running = True  # fires until maxExecutions or shutdown: shutdown stops it at once
+    inports = [PortSpec("start", None, "any packet starts the schedule")]
+    outports = [
+        PortSpec("trigger", None, "at every fire time: {timestamp, schedule} (or the `payload` template)"),
+        PortSpec("done", "Flow", "after the last trigger (only when maxExecutions > 0)"),
+        PortSpec("error", "Error", "an invalid cron expression or time zone"),
+    ]
+    config_schema = schema(
+        {
+            "commonSchedules": {
+                "type": "string",
+                "enum": ["Custom", *COMMON_SCHEDULES],
+                "default": "Custom",
+                "description": "A named schedule; Custom uses `cronExpression`. "
+                + "; ".join(f"{name}: `{expr}`" for name, expr in COMMON_SCHEDULES.items()),
+            },
+            "cronExpression": {
+                "type": "string",
+                "default": "0 * * * *",
+                "description": "5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first "
+                "(`*/10 * * * * *`: every 10 s), or an alias: @hourly, @daily (@midnight), @weekly, @monthly, "
+                "@yearly (@annually). Ranges, lists, steps and names (MON, JAN) work.",
+            },
+            "timezone": {"type": "string", "default": "UTC", "description": "IANA zone the schedule is read in (`Europe/Paris`)."},
+            "maxExecutions": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "Number of triggers, then `done`; 0 fires until the run stops.",
+            },
+            "payload": {
+                "type": ["string", "null"],
+                "default": None,
+                "description": "Template of each trigger: `${timestamp}`, `${schedule}` and `${executionCount}` are "
+                "filled in, then the text is parsed as JSON (else sent as a String). null: "
+                "{\"timestamp\": ..., \"schedule\": ...}.",
+            },
+        }
+    )
+    description = (
+        "On a packet on `start`, fires at every time the cron schedule names (computed with croniter in "
+        "`timezone`) and sends {\"timestamp\": RFC 3339 UTC, \"schedule\": the expression} on `trigger` (the "
+        "reference never fired). Fire times missed while a consumer held a trigger back are skipped. After "
+        "`maxExecutions` triggers it sends a Flow on `done`. An invalid expression goes to `error`."
+    )
+    example = {
+        "config": {"cronExpression": "* * * * * *", "maxExecutions": 1},
+        "inputs": {"start": [{"type": "Flow"}]},
+        "outputs": {
+            "trigger": [{"type": "Object", "data": {"timestamp": "<rfc3339>", "schedule": "* * * * * *"}}],
+            "done": [{"type": "Flow"}],
+        },
+    }
+
+    async def run(self, ctx: Any) -> None:
+        import trio
+
+        from ._common import natural
+
+        config = ctx.config
+        named = config.get("commonSchedules") or "Custom"
+        expression = COMMON_SCHEDULES.get(named) or config.get("cronExpression") or "0 * * * *"
+        try:
+            zone = _zone(config.get("timezone"))
+            schedule = cron_schedule(expression, zone)
+        except CronError as exc:
+            ctx.done({"error": Message.error(str(exc))})
+            return
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+            ctx.done({"error": Message.error(f"Unknown timezone {config.get('timezone')!r}: {exc}")})
+            return
+        limit = int(config.get("maxExecutions") or 0)
+        template = config.get("payload")
+        fired = 0
+        while limit == 0 or fired < limit:
+            at = schedule.get_next(float)
+            delay = at - _time.time()
+            if delay < -1.0:  # fell behind (a slow consumer): skip the missed times
+                schedule = cron_schedule(expression, zone)
+                continue
+            if delay > 0:
+                await trio.sleep(delay)
+            fired += 1
+            stamp = rfc3339(nanos=_time.time_ns())
+            if template is None:
+                payload = Message.object({"timestamp": stamp, "schedule": expression})
+            else:
+                text = (
+                    str(template)
+                    .replace("${timestamp}", stamp)
+                    .replace("${schedule}", expression)
+                    .replace("${executionCount}", str(fired))
+                )
+                try:
+                    payload = natural(json.loads(text))
+                except ValueError:
+                    payload = Message.string(text)
+            await ctx.send_async({"trigger": payload})
         ctx.done({"done": Message.flow()})
 
 
@@ -260,4 +418,5 @@ class DateTime(Actor):
 COMPONENTS: dict[str, type[Actor]] = {
     "tpl_interval_trigger": IntervalTrigger,
     "tpl_date_time": DateTime,
+    "tpl_cron_trigger": CronTrigger,
 }

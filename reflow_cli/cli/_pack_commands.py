@@ -95,8 +95,8 @@ def inspect(
     Example: reflow pack inspect reflow.pack.ml-0.1.0.rflpack
     """
     from ..errors import PackError
-    from ..packs import pack_abi_version
     from ..packs import inspect_pack as inspect_manifest
+    from ..packs import pack_abi_version
 
     try:
         manifest = inspect_manifest(file)

@@ -44,6 +44,25 @@ class _FromManifest:
         )
 
 
+class _Overlay(ComponentRegistry):
+    """The imported packs' templates over the usual registry.
+
+    With ``--no-import`` a pack *source* folder is not read (its code would have
+    to run): then any id nobody knows may be one of its templates, and resolves
+    with unknown ports (unchecked, as ``python:`` components are).
+    """
+
+    def __init__(self, parent: ComponentRegistry) -> None:
+        super().__init__(parent=parent)
+        self.unread: list[str] = []
+
+    def get(self, template_id: str) -> ComponentEntry | None:
+        entry = super().get(template_id)
+        if entry is None and self.unread:
+            return ComponentEntry(template_id, None, None, f"pack:{self.unread[0]} (not read)")
+        return entry
+
+
 def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
@@ -66,7 +85,7 @@ def pack_registry(
     from ..errors import PackError
     from ..packs import pack_manifest, template_specs
 
-    overlay = ComponentRegistry(parent=registry)
+    overlay = _Overlay(registry)
     providers: dict[str, str] = {}
     for index, item in enumerate(imports):
         reference = item["pack"]
@@ -82,7 +101,8 @@ def pack_registry(
                                 hint="install it with `reflow pack install FILE`, or give the bundle's path "
                                 "relative to this spec"))
             continue
-        if manifest is None:
+        if manifest is None:  # a source folder under --no-import
+            overlay.unread.append(str(reference))
             continue
         name = manifest["name"]
         for template_id, spec in template_specs(manifest).items():

@@ -7,26 +7,46 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from reflow_cli import Actor, Message, Network, PortSpec, RunStatus, template_actor
+from reflow_cli import Actor, Message, Network, PortSpec, RunStatus, Stream, template_actor
 from reflow_cli.registry import default_registry
 
 
+def read_frames(message: Message, timeout_ms: float = 5000) -> list[dict[str, Any]]:
+    """Every frame of the stream behind a StreamHandle, up to the terminal one (or a timeout frame)."""
+    reader = message.take_stream()
+    frames = []
+    while True:
+        frame = dict(reader.recv(timeout_ms))
+        frames.append(frame)
+        if frame["kind"] in ("end", "error", "closed", "timeout"):
+            return frames
+
+
 class Sink(Actor):
-    """Records (port, message, seconds since start) for every packet, on any port."""
+    """Records (port, message, seconds since start) for every packet, on any port.
+
+    A StreamHandle is read to its end at once; its frames are kept in ``frames[port]``.
+    """
 
     component = "test_sink"
     inports = [PortSpec("*")]
     outports: list[str] = []
 
-    def __init__(self) -> None:
+    def __init__(self, read_streams: bool = True) -> None:
         self.items: list[tuple[str, Message, float]] = []
+        self.frames: dict[str, list[list[dict[str, Any]]]] = {}
+        self.read_streams = read_streams
         self.started = time.perf_counter()
         self._lock = threading.Lock()
 
     def run(self, ctx: Any) -> None:
         now = time.perf_counter() - self.started
-        with self._lock:
-            for port, message in ctx.inputs.items():
+        for port, message in ctx.inputs.items():
+            if self.read_streams and message["type"] == "StreamHandle":
+                frames = read_frames(message)
+                with self._lock:
+                    self.frames.setdefault(port, []).append(frames)
+            with self._lock:
                 self.items.append((port, message, now))
         ctx.done()
 
@@ -37,6 +57,11 @@ class Result:
     outputs: dict[str, list[Message]]
     times: dict[str, list[float]]
     failures: list[dict[str, Any]] = field(default_factory=list)
+    frames: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def chunks(self, port: str, index: int = 0) -> list[bytes]:
+        """The data frames of the ``index``-th stream received on ``port``."""
+        return [frame["data"] for frame in self.frames[port][index] if frame["kind"] == "data"]
 
     def data(self, port: str) -> list[Any]:
         """The data of every packet on ``port`` (None for Flow)."""
@@ -79,7 +104,7 @@ def run_component(
         net.add_connection("n", port, "sink", port)
     for port, messages in (inputs or {}).items():
         for message in messages:
-            net.add_initial("n", port, message)
+            net.add_initial("n", port, stream_message(message) if "stream" in message else message)
     events = net.events()
     sink.started = time.perf_counter()
     status = net.run(timeout=timeout)
@@ -95,11 +120,29 @@ def run_component(
     for port, message, at in sink.items:
         outputs.setdefault(port, []).append(message)
         times.setdefault(port, []).append(at)
-    return Result(status, outputs, times, failures)
+    return Result(status, outputs, times, failures, sink.frames)
+
+
+def stream_message(spec: dict[str, Any]) -> Message:
+    """A StreamHandle packet for ``{"stream": [chunks], "content_type"?, "size_hint"?, "error"?}``.
+
+    The frames (a begin frame when a content type or size hint is given, the chunks as
+    UTF-8 or bytes, then end, or an error frame) are written before the handle is sent.
+    """
+    stream = Stream.create(0, content_type=spec.get("content_type"))
+    if spec.get("content_type") is not None or spec.get("size_hint") is not None:
+        stream.send_begin(spec.get("content_type"), spec.get("size_hint"))
+    for chunk in spec["stream"]:
+        stream.send_bytes(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk))
+    if spec.get("error"):
+        stream.error(spec["error"])
+    else:
+        stream.end()
+    return stream.into_message()
 
 
 def tagged(kind: str, data: Any = None) -> dict[str, Any]:
     return {"type": "Flow"} if kind == "Flow" else {"type": kind, "data": data}
 
 
-__all__ = ["Result", "Sink", "outports_of", "run_component", "tagged", "template_actor"]
+__all__ = ["Result", "Sink", "outports_of", "read_frames", "run_component", "stream_message", "tagged", "template_actor"]

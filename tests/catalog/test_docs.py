@@ -34,7 +34,10 @@ def test_docs_have_the_sections_asked_for() -> None:
     text = _docs.render()
     assert "## Deviations from offbit-reflow" in text
     assert '<a id="not-ported"></a>' in text and "## Not ported" in text
-    for family in ("flow", "data", "text", "time", "files"):
+    from reflow_cli.catalog import FAMILIES
+
+    assert FAMILIES == ("flow", "data", "math", "text", "time", "streams", "files", "http")
+    for family in FAMILIES:
         assert f"## Family: {family}" in text
 
 

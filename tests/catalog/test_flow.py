@@ -402,3 +402,180 @@ def test_delay_does_not_block_other_nodes() -> None:
     assert ports == ["fast", "slow"]
     fast_at = next(t for port, _m, t in sink.items if port == "fast")
     assert fast_at < 0.15
+
+
+# -- rules engine ----------------------------------------------------------------------------------
+
+RULES_PORTS = ["output", "matched", "unmatched", "error"]
+
+
+def _rules(*rules: dict, kind: str = "IF", connector: str = "AND", **actions: list) -> dict:
+    config: dict = {"type": kind, "groups": [{"connector": connector, "rules": list(rules)}]}
+    if actions:
+        config["actions"] = actions
+    return {"rules": config}
+
+
+def test_rules_engine_matched_gets_properties_and_set_outputs() -> None:
+    config = _rules(
+        {"field": "x", "operator": "greater_than", "value": 0},
+        setProperty=[{"key": "flag", "value": True}, {"key": "double", "expression": "x * 2"}],
+        setOutput=[{"port": "alert", "value": {"level": "high"}}, {"port": "count", "value": 1}],
+    )
+    result = run_component(
+        "tpl_rules_engine", config, {"data": [O({"x": 2}), O({"x": -1}), T("Integer", 5)]},
+        connect=[*RULES_PORTS, "alert", "count"],
+    )
+    assert result.data("matched") == [{"x": 2, "flag": True, "double": 4}]
+    assert result.data("unmatched") == [{"x": -1}, 5]
+    assert result.json()["alert"] == [{"type": "Object", "data": {"level": "high"}}]
+    assert result.json()["count"] == [{"type": "Integer", "data": 1}]
+
+
+def test_rules_engine_operators() -> None:
+    cases = [
+        ({"field": "n", "operator": "between", "value": [1, 3]}, [1, 2, 3, "2"], [0, 4, "x", None, True]),
+        ({"field": "n", "operator": "is", "value": 2}, [2, 2.0], [1, "2", None]),
+        ({"field": "n", "operator": "is_not", "value": 2}, [1, "2", None], [2]),
+        ({"field": "n", "operator": "contains", "value": "b"}, ["abc", ["b"]], ["x", 1]),
+        ({"field": "n", "operator": "empty"}, ["", [], {}, None], ["x", 0]),
+        ({"field": "n", "operator": "not_empty"}, ["x", 0], ["", None]),
+        ({"field": "n", "operator": "less_equal", "value": 2}, [1, 2, "1.5"], [3]),
+        ({"expression": "n * 2 > 3 and n != 4"}, [2, 3], [1, 4]),
+        ({"operator": "expression", "value": "n in [1, 5]"}, [1, 5], [2]),
+    ]
+    for rule, hits, misses in cases:
+        inputs = [O({"n": v}) for v in hits + misses]
+        result = run_component("tpl_rules_engine", _rules(rule), {"data": inputs}, connect=RULES_PORTS)
+        assert [d["n"] for d in result.data("matched")] == hits, rule
+        assert [d["n"] for d in result.data("unmatched")] == misses, rule
+
+
+def test_rules_engine_missing_fields_and_groups() -> None:
+    result = run_component("tpl_rules_engine", _rules({"field": "a", "operator": "is_not", "value": 1}), {"data": [O({"b": 1})]}, connect=RULES_PORTS)
+    assert result.data("unmatched") == [{"b": 1}]  # a rule on a missing field is false
+    two_groups = {"rules": {"type": "OR", "groups": [
+        {"connector": "AND", "rules": [{"field": "a", "operator": "is", "value": 1}, {"field": "b", "operator": "is", "value": 1}]},
+        {"connector": "OR", "rules": [{"field": "c", "operator": "is", "value": 1}, {"field": "d", "operator": "is", "value": 1}]},
+    ]}}
+    inputs = [O({"a": 1, "b": 1}), O({"a": 1, "b": 0}), O({"d": 1}), O({})]
+    result = run_component("tpl_rules_engine", two_groups, {"data": inputs}, connect=RULES_PORTS)
+    assert result.data("matched") == [{"a": 1, "b": 1}, {"d": 1}]
+    assert result.data("unmatched") == [{"a": 1, "b": 0}, {}]
+
+
+def test_rules_engine_rule_without_field_tests_the_untagged_data() -> None:
+    # the reference compared the tagged message, so `is 5` never matched the Integer 5
+    result = run_component("tpl_rules_engine", _rules({"operator": "is", "value": 5}), {"data": [T("Integer", 5), T("Integer", 6)]}, connect=RULES_PORTS)
+    assert result.data("matched") == [5] and result.data("unmatched") == [6]
+
+
+def test_rules_engine_without_rules_passes_to_output() -> None:
+    result = run_component("tpl_rules_engine", {}, {"data": [O({"x": 1})]}, connect=RULES_PORTS)
+    assert result.data("output") == [{"x": 1}]
+
+
+def test_rules_engine_expression_errors() -> None:
+    result = run_component("tpl_rules_engine", _rules({"expression": "x >"}), {"data": [O({"x": 1})]}, connect=RULES_PORTS)
+    assert result.data("error") == ["tpl_rules_engine: group 0 rule 0: Syntax error: unexpected end of expression at position 3"]
+    result = run_component("tpl_rules_engine", _rules({"expression": "x / 0 > 1"}), {"data": [O({"x": 1})]}, connect=RULES_PORTS)
+    assert result.data("error") == ["tpl_rules_engine: division by zero at position 2"]
+
+
+def test_rules_engine_set_output_ports_are_declared_per_node() -> None:
+    net = Network()
+    net.add_node("r", "tpl_rules_engine", _rules({"field": "x", "operator": "is", "value": 1}, setOutput=[{"port": "alert", "value": 1}]))
+    net.add_node("p", "tpl_passthrough")
+    net.add_connection("r", "alert", "p", "input")
+    net.add_connection("r", "alrt", "p", "input")
+    with pytest.raises(Exception, match="no outport 'alrt'.*did you mean 'alert'"):
+        net.start()
+
+
+# -- window ------------------------------------------------------------------------------------------
+
+
+def _ints(n: int) -> list[dict]:
+    return [T("Integer", i) for i in range(n)] + [FLOW]
+
+
+@pytest.mark.parametrize(
+    ("config", "count", "windows", "reasons"),
+    [
+        ({"size": 3}, 7, [[0, 1, 2], [3, 4, 5], [6]], ["size", "size", "end"]),
+        ({"size": 3, "partial": False}, 7, [[0, 1, 2], [3, 4, 5]], ["size", "size"]),
+        ({"size": 3, "step": 1}, 5, [[0, 1, 2], [1, 2, 3], [2, 3, 4]], ["size"] * 3),
+        ({"size": 3, "step": 2}, 6, [[0, 1, 2], [2, 3, 4], [4, 5]], ["size", "size", "end"]),
+        ({"size": 2, "step": 3}, 8, [[0, 1], [3, 4], [6, 7]], ["size"] * 3),
+        ({"size": 0}, 4, [[0, 1, 2, 3]], ["end"]),
+        ({"size": 3}, 0, [], []),
+    ],
+)
+def test_window_count_windows(config: dict, count: int, windows: list, reasons: list) -> None:
+    result = run_component("tpl_window", config, {"input": _ints(count)})
+    assert result.json()["output"] == [{"type": "Array", "data": w} for w in windows] + [{"type": "Flow"}]
+    meta = result.data("window")
+    assert [m["reason"] for m in meta] == reasons
+    assert [m["index"] for m in meta] == list(range(len(windows)))
+    assert [m["count"] for m in meta] == [len(w) for w in windows]
+    assert all(m["end"] - m["start"] == m["count"] for m in meta)
+
+
+def test_window_stays_open_without_flush_or_end() -> None:
+    from tests.catalog._helpers import Sink
+
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("w", "tpl_window", {"size": 10, "forwardFlow": False})
+    net.add_node("sink", "sink")
+    net.add_connection("w", "output", "sink", "out")
+    net.add_initial("w", "input", T("Integer", 1))
+    net.add_initial("w", "input", T("Integer", 2))
+    assert net.run(timeout=5)
+    assert [p for p, _m, _t in sink.items] == []
+    result = run_component("tpl_window", {"size": 10}, {"input": [T("Integer", 1)]})
+    assert "output" not in result.outputs  # no flush, no end: the window stays open
+
+
+def test_window_time_windows_close_on_time_or_size() -> None:
+    from tests.catalog._helpers import Sink
+
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("tick", "tpl_interval_trigger", {"interval": 15, "maxExecutions": 12})
+    net.add_node("w", "tpl_window", {"size": 5, "durationMs": 40})
+    net.add_node("sink", "sink")
+    net.add_connection("tick", "trigger", "w", "input")
+    net.add_connection("tick", "done", "w", "input")
+    net.add_connection("w", "output", "sink", "out")
+    net.add_connection("w", "window", "sink", "meta")
+    net.add_initial("tick", "start", FLOW)
+    assert net.run(timeout=5)
+    meta = [m["data"] for p, m, _t in sink.items if p == "meta"]
+    windows = [m for p, m, _t in sink.items if p == "out" and m["type"] == "Array"]
+    assert sum(len(w["data"]) for w in windows) == 12
+    assert all(1 <= m["count"] <= 5 for m in meta)
+    assert {m["reason"] for m in meta} <= {"time", "size", "end"} and "time" in {m["reason"] for m in meta}
+    assert [m for p, m, _t in sink.items if p == "out"][-1]["type"] == "Flow"
+
+
+def test_window_flush_port() -> None:
+    from tests.catalog._helpers import Sink
+
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("w", "tpl_window", {"size": 100})
+    net.add_node("d", "tpl_delay", {"delayMs": 30})
+    net.add_node("sink", "sink")
+    net.add_connection("d", "output", "w", "flush")
+    net.add_connection("w", "output", "sink", "out")
+    net.add_connection("w", "window", "sink", "meta")
+    for i in range(3):
+        net.add_initial("w", "input", T("Integer", i))
+    net.add_initial("d", "input", FLOW)
+    assert net.run(timeout=5)
+    assert [m["data"] for p, m, _t in sink.items if p == "out"] == [[0, 1, 2]]
+    assert [m["data"]["reason"] for p, m, _t in sink.items if p == "meta"] == ["flush"]

@@ -1,4 +1,4 @@
-"""Time family: the interval trigger (short real intervals) and date/time."""
+"""Time family: the interval and cron triggers (short real schedules) and date/time."""
 
 from __future__ import annotations
 
@@ -155,3 +155,99 @@ def test_strftime_understands_chrono_specifiers() -> None:
 def test_rfc3339() -> None:
     assert rfc3339(nanos=1_709_618_828_000_000_001) == "2024-03-05T06:07:08.000000001+00:00"
     assert rfc3339(0.5) == "1970-01-01T00:00:00.500000000+00:00"
+
+
+# -- tpl_cron_trigger ------------------------------------------------------------------------------
+
+
+def test_cron_fires_on_second_boundaries_then_done() -> None:
+    # 6 fields, seconds first: every second (the reference never fired at all)
+    result = run_component("tpl_cron_trigger", {"cronExpression": "* * * * * *", "maxExecutions": 2}, {"start": [FLOW]})
+    assert result.status.name == "COMPLETE"
+    triggers = result.data("trigger")
+    assert [t["schedule"] for t in triggers] == ["* * * * * *"] * 2
+    first, second = (_epoch(t["timestamp"]) for t in triggers)
+    assert 0.9 <= second - first <= 1.2
+    assert all(stamp % 1 < 0.25 for stamp in (first, second))  # fired just after the second ticked
+    assert result.data("done") == [None]
+    assert result.times["done"][0] >= result.times["trigger"][1]
+
+
+def test_cron_runs_until_the_run_is_stopped() -> None:
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("cron", "tpl_cron_trigger", {"cronExpression": "* * * * * *"})
+    net.add_node("sink", "sink")
+    net.add_connection("cron", "trigger", "sink", "t")
+    net.add_connection("cron", "done", "sink", "d")
+    net.add_initial("cron", "start", FLOW)
+    started = time.perf_counter()
+    status = net.run(timeout=1.3, grace=0)
+    assert status.name == "TIMEOUT" and time.perf_counter() - started < 2.0  # shutdown stops the schedule at once
+    ports = [port for port, _m, _t in sink.items]
+    assert 1 <= ports.count("t") <= 2 and "d" not in ports
+
+
+def test_cron_payload_template_and_common_schedules() -> None:
+    config = {"cronExpression": "* * * * * *", "maxExecutions": 1, "payload": '{"n": ${executionCount}, "at": "${timestamp}", "s": "${schedule}"}'}
+    result = run_component("tpl_cron_trigger", config, {"start": [FLOW]})
+    (payload,) = result.data("trigger")
+    assert payload["n"] == 1 and payload["s"] == "* * * * * *" and RFC3339.fullmatch(payload["at"])
+    from reflow_cli.catalog.time import COMMON_SCHEDULES
+
+    assert COMMON_SCHEDULES["Every hour"] == "0 * * * *" and len(COMMON_SCHEDULES) == 8
+
+
+@pytest.mark.parametrize(
+    ("expression", "start", "expected"),
+    [
+        ("0 * * * *", "2024-01-01T12:30:15", ["2024-01-01T13:00:00", "2024-01-01T14:00:00"]),
+        ("*/15 9-10 * * MON", "2024-01-01T10:40:00", ["2024-01-01T10:45:00", "2024-01-08T09:00:00"]),
+        ("*/20 * * * * *", "2024-01-01T12:30:15", ["2024-01-01T12:30:20", "2024-01-01T12:30:40"]),
+        ("30 0 12 * * *", "2024-01-01T12:00:00", ["2024-01-01T12:00:30", "2024-01-02T12:00:30"]),
+        ("@hourly", "2024-01-01T12:30:15", ["2024-01-01T13:00:00", "2024-01-01T14:00:00"]),
+        ("@daily", "2024-01-01T12:30:15", ["2024-01-02T00:00:00", "2024-01-03T00:00:00"]),
+        ("@midnight", "2024-01-01T12:30:15", ["2024-01-02T00:00:00", "2024-01-03T00:00:00"]),
+        ("@weekly", "2024-01-01T12:30:15", ["2024-01-07T00:00:00", "2024-01-14T00:00:00"]),
+        ("@monthly", "2024-01-31T12:30:15", ["2024-02-01T00:00:00", "2024-03-01T00:00:00"]),
+        ("@yearly", "2024-06-01T00:00:00", ["2025-01-01T00:00:00", "2026-01-01T00:00:00"]),
+        ("@annually", "2024-06-01T00:00:00", ["2025-01-01T00:00:00", "2026-01-01T00:00:00"]),
+        ("0 0 1 JAN,JUL *", "2024-02-01T00:00:00", ["2024-07-01T00:00:00", "2025-01-01T00:00:00"]),
+    ],
+)
+def test_cron_schedules(expression: str, start: str, expected: list[str]) -> None:
+    from reflow_cli.catalog.time import next_fire_times
+
+    moment = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
+    assert [t.strftime("%Y-%m-%dT%H:%M:%S") for t in next_fire_times(expression, moment, 2)] == expected
+
+
+def test_cron_schedule_in_a_time_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from reflow_cli.catalog.time import next_fire_times
+
+    paris = ZoneInfo("Europe/Paris")
+    (fire,) = next_fire_times("0 9 * * *", datetime(2024, 3, 30, 12, 0, tzinfo=paris), 1)
+    assert fire.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") == "2024-03-31 07:00"  # after the DST change
+
+
+@pytest.mark.parametrize(
+    ("config", "text"),
+    [
+        ({"cronExpression": "* * *"}, "a cron expression has 5 fields (minute hour day month weekday) or 6 (second first), not 3: '* * *'"),
+        ({"cronExpression": "* * * * * * *"}, "a cron expression has 5 fields (minute hour day month weekday) or 6 (second first), not 7: '* * * * * * *'"),
+        ({"cronExpression": "61 * * * *"}, "invalid cron expression '61 * * * *': [61 * * * *] is not acceptable, out of range"),
+        ({"cronExpression": "@often"}, "unknown cron alias '@often' (use one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)"),
+    ],
+)
+def test_cron_errors(config: dict, text: str) -> None:
+    result = run_component("tpl_cron_trigger", config, {"start": [FLOW]})
+    assert result.data("error") == [text]
+    assert "trigger" not in result.outputs
+
+
+def test_cron_unknown_time_zone() -> None:
+    result = run_component("tpl_cron_trigger", {"timezone": "Mars/Olympus"}, {"start": [FLOW]})
+    assert result.data("error")[0].startswith("Unknown timezone 'Mars/Olympus'")

@@ -10,11 +10,20 @@ directory), ``iips`` ([port, tagged message] in order), ``ports`` (wired to the 
 back afterwards: text, or a byte list when not UTF-8; absent files are null), ``wait``
 (seconds the network runs), ``mask`` (``time``: every digit in a received string becomes
 9 and integers >= 1e9 become "<epoch>", for clock values), ``timing`` (also record when
-each packet arrived, in seconds after start, rounded to 0.1).  ``received`` maps port to
-the tagged messages; the temporary directory shows as ``{dir}``."""
+each packet arrived, in seconds after start, rounded to 0.1), ``mask_keys`` (keys of
+received objects whose values become "<masked>": durations, throughputs), ``http`` (a
+local HTTP server is started for the case; ``{url}`` in the config is its address; with
+``http: "record"`` what it received is kept in ``server_saw``).  An IIP written
+``{"$stream": {"begin": {...} or null, "chunks": [text...], "error": text or null}}`` is a
+StreamHandle whose frames are written before it is sent.  A StreamHandle that arrives at
+the sink is read to its end: it is recorded as ``{"type": "StreamHandle", "data": handle
+(stream_id "<id>"), "frames": [...]}`` (frame fields that are null are left out, data as
+a byte list).  ``received`` maps port to the tagged messages; the temporary directory
+shows as ``{dir}``."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -284,6 +293,153 @@ scenario("file_save/flow", "tpl_file_save", {"path": "{dir}/flow.txt"}, [("input
 scenario("file_save/no_path", "tpl_file_save", {}, [("input", S("x"))], FS)
 
 
+# -- math ---------------------------------------------------------------------------------------
+F = lambda value: T("Float", value)  # noqa: E731
+MATH = ["result", "error"]
+scenario("math_add/basic", "tpl_math_add", {}, [("a", I(2)), ("b", F(3.5))], MATH)
+scenario("math_add/numeric_strings", "tpl_math_add", {}, [("a", S("2.5")), ("b", I(1))], MATH)
+scenario("math_add/non_number", "tpl_math_add", {}, [("a", S("x")), ("b", I(1))], MATH)
+scenario("math_add/only_a", "tpl_math_add", {}, [("a", I(1))], MATH)
+scenario("math_add/precision", "tpl_math_add", {"precision": 1}, [("a", F(1.123)), ("b", I(0))], MATH)
+scenario("math_add/integer_result_is_float", "tpl_math_add", {}, [("a", I(2)), ("b", I(3))], MATH)
+scenario("math_subtract/basic", "tpl_math_subtract", {}, [("a", I(2)), ("b", F(3.5))], MATH)
+scenario("math_multiply/basic", "tpl_math_multiply", {}, [("a", I(2)), ("b", F(3.5))], MATH)
+scenario("math_divide/basic", "tpl_math_divide", {}, [("a", I(7)), ("b", I(2))], MATH)
+scenario("math_divide/by_zero", "tpl_math_divide", {}, [("a", I(7)), ("b", I(0))], MATH)
+scenario("math_modulo/basic", "tpl_math_modulo", {}, [("a", I(7)), ("b", F(2.5))], MATH)
+scenario("math_modulo/negative", "tpl_math_modulo", {}, [("a", I(-7)), ("b", I(3))], MATH)
+scenario("math_modulo/by_zero", "tpl_math_modulo", {}, [("a", I(7)), ("b", I(0))], MATH)
+scenario("math_power/basic", "tpl_math_power", {}, [("base", I(2)), ("exponent", I(10))], MATH)
+scenario("math_sqrt/basic", "tpl_math_sqrt", {}, [("input", I(16))], MATH)
+scenario("math_sqrt/negative", "tpl_math_sqrt", {}, [("input", I(-4))], MATH)
+scenario("math_absolute/basic", "tpl_math_absolute", {}, [("input", F(-2.7))], MATH)
+scenario("math_clamp/above", "tpl_math_clamp", {"min": 0, "max": 10}, [("input", I(42))], MATH)
+scenario("math_clamp/default_range", "tpl_math_clamp", {}, [("input", F(0.25)), ("input", I(3))], MATH)
+scenario("math_round/floor", "tpl_math_round", {"mode": "floor"}, [("input", F(2.7))], MATH)
+scenario("math_round/ceil", "tpl_math_round", {"mode": "ceil"}, [("input", F(2.2))], MATH)
+scenario("math_round/trunc", "tpl_math_round", {"mode": "trunc"}, [("input", F(-2.7))], MATH)
+scenario("math_round/precision_0", "tpl_math_round", {"precision": 0}, [("input", F(2.5)), ("input", F(-2.5))], MATH)
+scenario("math_round/default", "tpl_math_round", {}, [("input", F(2.7))], MATH)
+scenario("math_min_max/basic", "tpl_math_min_max", {}, [("a", I(3)), ("b", F(-1.5))], ["min", "max", "error"])
+scenario("math_sum/values", "tpl_math_sum", {}, [("values", A(1, 2, 3.5))], MATH)
+scenario("math_sum/empty", "tpl_math_sum", {}, [("values", A())], MATH)
+scenario("math_sum/non_number", "tpl_math_sum", {}, [("values", A(1, "x"))], MATH)
+scenario("math_average/values", "tpl_math_average", {}, [("values", A(1, 2, 3))], MATH)
+STATS = ["mean", "median", "stddev", "min", "max", "count", "error"]
+scenario("math_statistics/values", "tpl_math_statistics", {}, [("values", A(1, 2, 3, 4))], STATS)
+scenario("math_statistics/empty", "tpl_math_statistics", {}, [("values", A())], STATS)
+scenario("math_expression/substitution", "tpl_math_expression", {"expression": "$x * 2 + 1"}, [("input", I(4))], MATH)
+scenario("math_expression/input_name", "tpl_math_expression", {"expression": "($input + 2) * 3"}, [("input", I(1))], MATH)
+scenario("math_expression/power_right_assoc", "tpl_math_expression", {"expression": "2 ^ 3 ^ 2"}, [("input", I(0))], MATH)
+scenario("math_expression/modulo_sign", "tpl_math_expression", {"expression": "-7 % 3"}, [("input", I(0))], MATH)
+scenario("math_expression/default", "tpl_math_expression", {}, [("input", I(5))], MATH)
+scenario("math_expression/syntax_error", "tpl_math_expression", {"expression": "2 +* 3"}, [("input", I(0))], MATH)
+scenario("math_expression/division_by_zero", "tpl_math_expression", {"expression": "$input / 0"}, [("input", I(1))], MATH)
+
+# -- generator, data operations, rules engine -----------------------------------------------------
+GEN = ["output", "metadata", "error"]
+scenario("generator/range", "tpl_generator", {"type": "range", "start": 0, "end": 5, "step": 2}, [("trigger", T("Flow"))], GEN)
+scenario("generator/default", "tpl_generator", {}, [("trigger", T("Flow"))], GEN)
+scenario("generator/index", "tpl_generator", {"type": "index", "count": 3, "template": {"id": "item_$i", "t": "$t", "n": "$i"}}, [("trigger", T("Flow"))], GEN)
+scenario("generator/linspace", "tpl_generator", {"type": "linspace", "start": 0, "end": 1, "count": 5}, [("trigger", T("Flow"))], GEN)
+scenario("generator/grid", "tpl_generator", {"type": "grid", "width": 2, "height": 2}, [("trigger", T("Flow"))], GEN)
+scenario("generator/repeat_params", "tpl_generator", {"type": "repeat", "value": "x", "count": 2}, [("params", O({"count": 3}))], GEN)
+scenario("generator/unknown_type", "tpl_generator", {"type": "nope"}, [("trigger", T("Flow"))], GEN)
+
+DOPS = ["output", "error"]
+
+
+def ops(*operations: dict[str, Any]) -> dict[str, Any]:
+    return {"dataOperations": [{"operations": list(operations)}]}
+
+
+scenario("data_operations/no_operations", "tpl_data_operations", {}, [("data", A(1, 2, 3))], DOPS)
+scenario("data_operations/filter", "tpl_data_operations", ops({"type": "filter", "filterExpression": "item > 1"}), [("data", A(1, 2, 3))], DOPS)
+scenario("data_operations/transform_length", "tpl_data_operations", ops({"type": "transform", "transformExpression": "data.length"}), [("data", A(1, 2, 3))], DOPS)
+scenario("data_operations/sort_desc", "tpl_data_operations", ops({"type": "sort", "sortField": "item.n", "sortDirection": "desc"}), [("data", A({"n": 1}, {"n": 3}, {"n": 2}))], DOPS)
+scenario("data_operations/aggregate_sum", "tpl_data_operations", ops({"type": "aggregate", "aggregateField": "data.n", "aggregateFunction": "sum"}), [("data", A({"n": 1}, {"n": 3}, {"n": 2}))], DOPS)
+scenario("data_operations/group", "tpl_data_operations", ops({"type": "group", "groupByField": "data.k"}), [("data", A({"k": "a"}, {"k": "b"}, {"k": "a"}))], DOPS)
+scenario("data_operations/map", "tpl_data_operations", ops({"type": "map", "mapping": [{"sourceField": "n", "targetField": "m", "transform": "data.n * 2"}]}), [("data", A({"n": 1}, {"n": 3}))], DOPS)
+
+RULES = ["output", "matched", "unmatched", "error"]
+_X_POSITIVE = {"type": "IF", "groups": [{"connector": "AND", "rules": [{"field": "x", "operator": "greater_than", "value": 0}]}]}
+scenario("rules_engine/no_rules", "tpl_rules_engine", {}, [("data", O({"x": 1}))], RULES)
+scenario(
+    "rules_engine/actions",
+    "tpl_rules_engine",
+    {"rules": {**_X_POSITIVE, "actions": {"setProperty": [{"key": "flag", "value": True}], "setOutput": [{"port": "extra", "value": "hi"}]}}},
+    [("data", O({"x": 1})), ("data", O({"x": -1}))],
+    [*RULES, "extra"],
+)
+scenario(
+    "rules_engine/between_property_rules",
+    "tpl_rules_engine",
+    {"propertyRules": {"type": "OR", "groups": [{"connector": "AND", "rules": [{"field": "x", "operator": "between", "value": [0, 5]}]}]}},
+    [("data", O({"x": 3})), ("data", O({"x": 9}))],
+    RULES,
+)
+scenario("rules_engine/no_field_untagged", "tpl_rules_engine", {"rules": {"type": "IF", "groups": [{"connector": "AND", "rules": [{"operator": "is", "value": 5}]}]}}, [("data", I(5))], RULES)
+scenario("rules_engine/if_no_groups", "tpl_rules_engine", {"rules": {"type": "IF", "groups": []}}, [("data", O({"x": 1}))], RULES)
+scenario("rules_engine/or_no_groups", "tpl_rules_engine", {"rules": {"type": "OR", "groups": []}}, [("data", O({"x": 1}))], RULES)
+scenario(
+    "rules_engine/array_data",
+    "tpl_rules_engine",
+    {"rules": {"type": "IF", "groups": [{"connector": "AND", "rules": [{"field": "x", "operator": "is", "value": 1}]}], "actions": {"setProperty": [{"key": "flag", "value": True}]}}},
+    [("data", A(1))],
+    RULES,
+)
+
+# -- HTTP client (a local server started for the case) ---------------------------------------------
+HTTP = ["response_out", "error_out"]
+scenario("http_request/get_json", "tpl_http_request", {"url": "{url}/json"}, [("data_in", T("Flow"))], HTTP, http=True)
+scenario("http_request/get_sends_no_body", "tpl_http_request", {"url": "{url}/json"}, [("data_in", T("Flow"))], HTTP, http="record")
+scenario("http_request/post_object", "tpl_http_request", {"url": "{url}/text", "method": "POST", "headers": {"X-A": "1"}}, [("data_in", O({"a": 1}))], HTTP, http="record")
+scenario("http_request/not_found_is_a_response", "tpl_http_request", {"url": "{url}/missing"}, [("data_in", T("Flow"))], HTTP, http=True)
+scenario("http_request/config_body_wins", "tpl_http_request", {"url": "{url}/json", "method": "POST", "body": {"b": 2}}, [("data_in", I(3))], HTTP, http="record")
+scenario("http_request/connection_refused", "tpl_http_request", {"url": "http://127.0.0.1:9/x"}, [("data_in", T("Flow"))], HTTP)
+scenario("http_request/no_url", "tpl_http_request", {}, [("data_in", T("Flow"))], HTTP)
+scenario("http_request/unknown_method", "tpl_http_request", {"url": "{url}/json", "method": "BREW"}, [("data_in", T("Flow"))], HTTP, http=True)
+scenario("http_request/headers_in_alone", "tpl_http_request", {"url": "{url}/json"}, [("headers_in", O({"X-A": "h"}))], HTTP, http="record")
+
+# -- cron -------------------------------------------------------------------------------------------
+scenario(
+    "cron_trigger/every_second",
+    "tpl_cron_trigger",
+    {"cronExpression": "* * * * * *", "maxExecutions": 1},
+    [("start", T("Flow"))],
+    ["trigger", "done"],
+    wait=2.5,
+    mask="time",
+)
+
+# -- streams ----------------------------------------------------------------------------------------
+
+
+def STREAM(*chunks: str, begin: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
+    return {"$stream": {"begin": begin, "chunks": list(chunks), "error": error}}
+
+
+CSV_BEGIN = {"content_type": "text/csv", "size_hint": 6}
+scenario("bytes_to_stream/chunks", "tpl_bytes_to_stream", {"chunkSize": 2, "contentType": "text/plain"}, [("input", T("Bytes", list(b"hello")))], ["stream", "error"])
+scenario("bytes_to_stream/string", "tpl_bytes_to_stream", {}, [("input", S("hey"))], ["stream", "error"])
+scenario("bytes_to_stream/integer", "tpl_bytes_to_stream", {}, [("input", I(3))], ["stream", "error"])
+scenario("stream_to_bytes/collect", "tpl_stream_to_bytes", {}, [("stream", STREAM("abc", "def", begin=CSV_BEGIN))], ["output", "metadata", "error"])
+scenario("stream_to_bytes/error_frame", "tpl_stream_to_bytes", {}, [("stream", STREAM("abc", error="boom"))], ["output", "metadata", "error"])
+scenario("stream_buffer/join", "tpl_stream_buffer", {"bufferBytes": 4}, [("stream", STREAM("abc", "def", "g", begin={"content_type": "text/csv"}))], ["stream", "error"])
+scenario("stream_tee/copies", "tpl_stream_tee", {}, [("stream", STREAM("abc", "def", begin={"content_type": "text/csv"}))], ["stream_a", "stream_b", "error"])
+scenario("stream_tee/not_a_stream", "tpl_stream_tee", {}, [("stream", I(3))], ["stream_a", "stream_b", "error"])
+scenario("stream_throttle/delay", "tpl_stream_throttle", {"delayMs": 50}, [("stream", STREAM("abc", "def"))], ["stream", "error"], wait=1.0)
+scenario(
+    "stream_stats/measure",
+    "tpl_stream_stats",
+    {},
+    [("stream", STREAM("abc", "def", begin=CSV_BEGIN))],
+    ["stream", "stats", "error"],
+    wait=1.5,
+    mask_keys=["durationMs", "throughputBytesPerSec"],
+)
+
+
 # -- running ------------------------------------------------------------------------------------
 
 _DIGIT = re.compile(r"\d")
@@ -324,6 +480,80 @@ def unsubstitute(value: Any, directory: str) -> Any:
     return value
 
 
+def mask_keys(value: Any, keys: list[str]) -> Any:
+    if isinstance(value, list):
+        return [mask_keys(v, keys) for v in value]
+    if isinstance(value, dict):
+        return {k: ("<masked>" if k in keys else mask_keys(v, keys)) for k, v in value.items()}
+    return value
+
+
+def frame_json(frame: dict[str, Any]) -> dict[str, Any]:
+    """A stream frame as JSON: null fields left out, data as a byte list."""
+    out = {}
+    for key, value in frame.items():
+        if value is None:
+            continue
+        out[key] = list(value) if isinstance(value, (bytes, bytearray, memoryview)) else value
+    return out
+
+
+def handle_json(handle: dict[str, Any], frames: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "StreamHandle", "data": {**handle, "stream_id": "<id>"}, "frames": frames}
+
+
+class ProbeHTTPServer:
+    """A local HTTP/1.0 server with fixed Date and Server headers; records what it receives.
+
+    Paths: /json answers {"ok": true} as application/json, /missing 404 with text, anything
+    else 200 "plain text" as text/plain; every response has the header X-Up: Yes.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def version_string(self) -> str:
+                return "probe"
+
+            def date_time_string(self, timestamp: Any = None) -> str:
+                return "Thu, 01 Jan 2026 00:00:00 GMT"
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "body": body.decode("utf-8", errors="replace"),
+                        "content_type": self.headers.get("Content-Type"),
+                        "x_a": self.headers.get("X-A"),
+                    }
+                )
+                json_reply = self.path.startswith("/json")
+                self.send_response(404 if self.path.startswith("/missing") else 200)
+                self.send_header("Content-Type", "application/json" if json_reply else "text/plain")
+                self.send_header("X-Up", "Yes")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}' if json_reply else b"plain text")
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def read_back(path: str) -> Any:
     if not os.path.isfile(path):
         return None
@@ -335,10 +565,40 @@ def read_back(path: str) -> Any:
         return list(content)
 
 
+def make_stream(spec: dict[str, Any]) -> dict[str, Any]:
+    from offbit_reflow import Stream
+
+    stream = Stream.create(0)
+    begin = spec.get("begin")
+    if begin is not None:
+        stream.send_begin(content_type=begin.get("content_type"), size_hint=begin.get("size_hint"))
+    for chunk in spec["chunks"]:
+        stream.send_bytes(chunk.encode("utf-8"))
+    if spec.get("error"):
+        stream.error(spec["error"])
+    else:
+        stream.end()
+    return json.loads(json.dumps(stream.into_message().as_json()))
+
+
+def read_stream(message: Any) -> list[dict[str, Any]]:
+    from offbit_reflow import Message
+
+    reader = Message.from_json(message).take_stream()
+    frames = []
+    for _ in range(1000):
+        frame = reader.recv(500)
+        frames.append(frame_json(frame))
+        if frame.get("kind") in ("end", "error", "closed", "timeout"):
+            break
+    return frames
+
+
 def run_scenario(spec: dict[str, Any]) -> dict[str, Any]:
     from offbit_reflow import Actor, Network, template_actor
 
     directory = os.path.realpath(tempfile.mkdtemp(prefix="reflow-catalog-"))
+    server = ProbeHTTPServer() if spec.get("http") else None
     try:
         for name, text in spec.get("files", {}).items():
             with open(os.path.join(directory, name), "w", encoding="utf-8") as handle:
@@ -349,8 +609,10 @@ def run_scenario(spec: dict[str, Any]) -> dict[str, Any]:
 
         def sink_run(self: Any, ctx: Any) -> None:
             now = time.monotonic() - started[0]
-            with lock:
-                for port, message in ctx.inputs.items():
+            for port, message in ctx.inputs.items():
+                if isinstance(message, dict) and message.get("type") == "StreamHandle":
+                    message = handle_json(message["data"], read_stream(message))
+                with lock:
                     received.append((port, message, now))
             ctx.done()
 
@@ -358,11 +620,16 @@ def run_scenario(spec: dict[str, Any]) -> dict[str, Any]:
         net = Network()
         net.register_actor(spec["template"], template_actor(spec["template"]))
         net.register_actor("tpl_probe_sink", sink_cls())
-        net.add_node("t", spec["template"], substitute(spec["config"], directory))
+        config = substitute(spec["config"], directory)
+        if server is not None:
+            config = json.loads(json.dumps(config).replace("{url}", server.url))
+        net.add_node("t", spec["template"], config)
         net.add_node("sink", "tpl_probe_sink")
         for port in spec["ports"]:
             net.add_connection("t", port, "sink", port)
         for port, message in spec["iips"]:
+            if isinstance(message, dict) and "$stream" in message:
+                message = make_stream(message["$stream"])
             net.add_initial("t", port, substitute(message, directory))
         started[0] = time.monotonic()
         net.start()
@@ -375,16 +642,24 @@ def run_scenario(spec: dict[str, Any]) -> dict[str, Any]:
             items = list(received)
         for port, message, at in items:
             value = unsubstitute(message, directory)
+            if server is not None:
+                value = json.loads(json.dumps(value).replace(server.url, "{url}"))
             if spec.get("mask") == "time":
                 value = mask_time(value)
+            if spec.get("mask_keys"):
+                value = mask_keys(value, spec["mask_keys"])
             out["received"].setdefault(port, []).append(value)
             times.setdefault(port, []).append(round(at, 1))
         if spec.get("timing"):
             out["times"] = times
         if spec.get("files_after"):
             out["files_after"] = {name: read_back(os.path.join(directory, name)) for name in spec["files_after"]}
+        if server is not None and spec.get("http") == "record":
+            out["server_saw"] = list(server.seen)
         return out
     finally:
+        if server is not None:
+            server.close()
         shutil.rmtree(directory, ignore_errors=True)
 
 
