@@ -214,8 +214,16 @@ class Stream:
         origin_actor: str | None = None,
         origin_port: str | None = None,
         content_type: str | None = None,
+        *,
+        size_hint: int | None = None,
     ) -> Stream:
-        """A new stream; its handle names ``origin_actor``/``origin_port`` and ``content_type``."""
+        """A new stream; its handle names ``origin_actor``/``origin_port``, ``content_type`` and ``size_hint``.
+
+        ``size_hint`` (bytes expected, when known) is reflow's addition: the
+        reference's handles never carry one.
+        """
+        if size_hint is not None and (type(size_hint) is not int or size_hint < 0):
+            raise StreamError(f"size_hint must be a non-negative integer, not {size_hint!r}")
         if type(buffer_size) is not int or buffer_size < 0:
             raise StreamError(f"buffer_size must be a non-negative integer, not {buffer_size!r}")
         stream_id = next(_ids)
@@ -233,7 +241,7 @@ class Stream:
             "origin_actor": origin_actor or "",
             "origin_port": origin_port or "",
             "content_type": content_type,
-            "size_hint": None,
+            "size_hint": size_hint,
         }
         return Stream(channel, handle)
 
@@ -243,15 +251,7 @@ class Stream:
         return self._channel.id
 
     def send_begin(self, content_type: str | None = None, size_hint: int | None = None, metadata: Any = None) -> None:
-        """Announce the content (optional): the reader sees a ``begin`` frame with these fields.
-
-        Unlike the reference, ``content_type`` and ``size_hint`` given here also
-        go into the handle ``into_message()`` returns afterwards.
-        """
-        if content_type is not None:
-            self._handle["content_type"] = content_type
-        if size_hint is not None:
-            self._handle["size_hint"] = size_hint
+        """Announce the content (optional): the reader sees a ``begin`` frame with these fields."""
         self._channel.put({"kind": "begin", "content_type": content_type, "size_hint": size_hint, "metadata": metadata})
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> None:

@@ -1,10 +1,8 @@
 """Registration, lookup, NetworkConfig, EventStream.recv, signatures: ``golden/misc.json``.
 
 ``probes/misc.py`` recorded these facts on offbit-reflow 0.2.9; each row below
-replays one of them against ``reflow_cli``. Rows about things we do not have
-yet are skipped with the issue that brings them (the standard catalog
-templates: issue 5); a version number is not an API fact and is not
-compared. (compose_graphs itself is replayed in
+replays one of them against ``reflow_cli``. A version number is not an API fact and is
+not compared. (compose_graphs itself is replayed in
 ``tests/compose/test_golden.py``.)
 
 * ``DEVIATIONS``: where we *deliberately* differ (reason and **our** value,
@@ -39,7 +37,10 @@ from reflow_cli import errors as reflow_errors
 GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "misc.json"
 GOLDEN: dict[str, Any] = json.loads(GOLDEN_FILE.read_text(encoding="utf-8"))["cases"]
 
-CATALOG = "the standard catalog templates (tpl_passthrough...) are not there yet: issue 5"
+TEMPLATE_IS_COMPONENT = (
+    "template_actor(id) returns the catalog component itself (an Actor subclass: register_actor builds "
+    "one instance per node with the node's config); the reference returns a shared native Actor instance"
+)
 
 # -- why we differ ------------------------------------------------------------------
 
@@ -178,17 +179,21 @@ class Noop(Actor):
 
 @functools.cache
 def registration() -> dict[str, Any]:
-    """The probe's calls in its order, on one network (add_node_duplicate_id uses 'tpl_s': no tpl_p yet)."""
+    """The probe's calls in its order, on one network."""
     net = Network()
     return {
         "register_python_actor": err(lambda: net.register_actor("tpl_s", Noop())),
         "register_same_id_again": err(lambda: net.register_actor("tpl_s", Noop())),
+        "register_template_actor": err(lambda: net.register_actor("tpl_p", template_actor("tpl_passthrough"))),
+        "register_template_same_id_again": err(
+            lambda: net.register_actor("tpl_p", template_actor("tpl_passthrough"))
+        ),
         "register_non_actor": err(lambda: net.register_actor("tpl_x", object())),
         "register_actor_class_not_instance": err(lambda: net.register_actor("tpl_c", Noop)),
         "register_non_str_id": err(lambda: net.register_actor(5, Noop())),  # type: ignore[arg-type]
         "add_node_unknown_template": err(lambda: net.add_node("n", "tpl_unknown")),
         "add_node": err(lambda: net.add_node("n1", "tpl_s")),
-        "add_node_duplicate_id": err(lambda: net.add_node("n1", "tpl_s")),
+        "add_node_duplicate_id": err(lambda: net.add_node("n1", "tpl_p")),
         "add_initial_message_object": err(lambda: net.add_initial("n1", "in", Message.integer(1))),
         "add_initial_raw_int": err(lambda: net.add_initial("n1", "in", 5)),
         "add_initial_bad_tag": err(lambda: net.add_initial("n1", "in", {"type": "Nope"})),
@@ -202,6 +207,7 @@ def templates_lookup() -> dict[str, Any]:
     return {
         "template_actor_unknown": err(lambda: template_actor("nope")),
         "template_actor_non_str": err(lambda: template_actor(5)),  # type: ignore[arg-type]
+        "template_actor_known": err(lambda: template_actor("tpl_passthrough")),
         "native_actor_members": [m for m in GOLDEN["templates_lookup"]["native_actor_members"] if hasattr(Actor, m)],
         "from_callback_signature": text_signature(Actor.from_callback, method=False),
     }
@@ -365,12 +371,8 @@ def add_rows(
             SKIPPED[row_id] = skip[key]
 
 
-add_rows(
-    "registration",
-    registration,
-    skip={"register_template_actor": CATALOG, "register_template_same_id_again": CATALOG},
-)
-add_rows("templates_lookup", templates_lookup, skip={"template_actor_known": CATALOG})
+add_rows("registration", registration)
+add_rows("templates_lookup", templates_lookup)
 add_rows("packs", packs)
 add_rows("network_config", network_config, only=[k for k in GOLDEN["network_config"] if k != "full_config_used"])
 add_rows("event_stream_recv", event_stream_recv)
@@ -401,6 +403,7 @@ DEVIATIONS: dict[str, Deviation] = {
         DUPLICATE_NODE, result=error("ValueError", "node 'n1' already exists", ours="GraphError")
     ),
     "registration/add_initial_message_object": Deviation(IIP_MESSAGES, result={"returned": None}),
+    "templates_lookup/template_actor_known": Deviation(TEMPLATE_IS_COMPONENT, result={"returned_type": "type"}),
     "registration/add_connection_unknown_nodes": Deviation(NODES_CHECKED, result=GHOST),
     "start_with_unknown_connection_node": Deviation(NODES_CHECKED, result={"add_connection": GHOST}),
     "start_with_unknown_iip_node": Deviation(NODES_CHECKED, result={"add_initial": GHOST}),

@@ -62,6 +62,10 @@ WRITABLE_AFTER_HANDLE = (
     "handle. The reference refuses both ('stream consumed', 'stream already consumed')"
 )
 RECV_DEFAULT = "StreamReader.recv(timeout_ms=None): without a timeout it waits for the next frame"
+CREATE_SIZE_HINT = (
+    "Stream.create takes a keyword-only size_hint (after the reference's parameters, so positional "
+    "calls port unchanged); it fills the handle's size_hint, which the reference leaves unset"
+)
 
 
 @dataclass(frozen=True)
@@ -386,6 +390,10 @@ DEVIATIONS: dict[str, Deviation] = {
         BEGIN_FIELDS, change=lambda g: {**g, "frames": with_metadata(g["frames"], PROBE_METADATA)}
     ),
     "standalone_origin_and_defaults/recv_signature": Deviation(RECV_DEFAULT, result="($self, timeout_ms=None)"),
+    "standalone_origin_and_defaults/create_signature": Deviation(
+        CREATE_SIZE_HINT,
+        result="(buffer_size=0, origin_actor=None, origin_port=None, content_type=None, size_hint=None)",
+    ),
     "standalone_send_begin_defaults": Deviation(BEGIN_FIELDS, change=lambda g: {"frames": with_metadata(g["frames"])}),
     "reader_after_producer_dropped": Deviation(
         CLOSED_FRAME,

@@ -218,9 +218,8 @@ def test_recv_async_times_out() -> None:
     stream.end()
 
 
-def test_send_begin_fills_the_handle() -> None:
-    stream = Stream.create()
-    stream.send_begin("image/png", 1234)
+def test_create_takes_a_size_hint_for_the_handle() -> None:
+    stream = Stream.create(content_type="image/png", size_hint=1234)
     handle = stream.into_message()
     assert handle["data"]["content_type"] == "image/png" and handle["data"]["size_hint"] == 1234
     stream.end()
