@@ -33,16 +33,34 @@ The tree::
     ├── ActorError                   an actor's tick failed (carried in events/status)
     ├── StreamError                  stream misuse (RuntimeError)
     │   └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
-    └── CompositionError             composing graphs or inlining a subgraph failed
-        ├── CompositionFormatError   malformed ``compose_graphs`` request (ValueError)
-        ├── NamespaceConflictError   two graphs share a namespace, or a name gives none (ValueError)
-        ├── CompositionConnectionError  a cross-graph connection names an unknown process (ValueError)
-        │   └── CompositionPortError    ... or a port its component does not declare
-        ├── DependencyError          a graph depends on one that is not composed (RuntimeError)
-        │   └── DependencyCycleError graphs depend on each other in a cycle
-        ├── SharedResourceConflictError  two shared resources with one name differ (ValueError)
-        └── SubgraphError            a subgraph cannot be built or inlined (RuntimeError)
-            └── SubgraphComponentError  a subgraph process uses an unregistered component
+    ├── CompositionError             composing graphs or inlining a subgraph failed
+    │   ├── CompositionFormatError   malformed ``compose_graphs`` request (ValueError)
+    │   ├── NamespaceConflictError   two graphs share a namespace, or a name gives none (ValueError)
+    │   ├── CompositionConnectionError  a cross-graph connection names an unknown process (ValueError)
+    │   │   └── CompositionPortError    ... or a port its component does not declare
+    │   ├── DependencyError          a graph depends on one that is not composed (RuntimeError)
+    │   │   └── DependencyCycleError graphs depend on each other in a cycle
+    │   ├── SharedResourceConflictError  two shared resources with one name differ (ValueError)
+    │   └── SubgraphError            a subgraph cannot be built or inlined (RuntimeError)
+    │       └── SubgraphComponentError  a subgraph process uses an unregistered component
+    └── PackError                    an actor pack could not be built, read, installed or loaded (RuntimeError)
+        ├── PackNotFoundError        no bundle, folder or installed pack by that name
+        ├── PackFormatError          not a .rflpack bundle, or its manifest breaks the pack schema
+        │   ├── ReferencePackError   an offbit-reflow (Rust cdylib) pack: recognised, refused
+        │   └── PackABIError         built for another pack ABI than this reflow's
+        ├── PackSafetyError          an unsafe bundle member (escaping path, link, bomb, hash mismatch)
+        ├── PackPlatformError        no build for this platform and its requirements are missing
+        ├── PackConflictError        two providers of one template id, or two versions of one pack
+        ├── PackLoadError            the pack's own code failed to import or to register its templates
+        ├── PackBuildError           ``reflow pack build``/``strip`` failed (pack.yaml, pip download)
+        └── PackInstallError         installing or removing a pack failed (offline pip, file system)
+
+Three more subclasses of :class:`ReflowError` live beside the code that raises
+them: ``diagram.DiagramError`` (Graphviz missing or failing),
+``trace_summary.TraceFormatError`` (no trace event in the file, ValueError) and
+``metrics.MetricsError`` (a malformed metrics address or a port that cannot be bound, OSError). Spec
+files never raise: every problem in one is a diagnostic with a code
+(``docs/errors.md``).
 """
 
 from __future__ import annotations
@@ -270,18 +288,6 @@ class SubgraphComponentError(SubgraphError):
 
 
 # --- actor packs --------------------------------------------------------------
-#
-#   PackError                    an actor pack could not be built, read, installed or loaded (RuntimeError)
-#   ├── PackNotFoundError        no bundle, folder or installed pack by that name
-#   ├── PackFormatError          not a .rflpack bundle, or its manifest breaks the pack schema
-#   │   ├── ReferencePackError   an offbit-reflow (Rust cdylib) pack: recognised, refused
-#   │   └── PackABIError         built for another pack ABI than this reflow's
-#   ├── PackSafetyError          an unsafe bundle member (escaping path, link, bomb, hash mismatch)
-#   ├── PackPlatformError        no build for this platform and its requirements are missing
-#   ├── PackConflictError        two providers of one template id, or two versions of one pack
-#   ├── PackLoadError            the pack's own code failed to import or to register its templates
-#   ├── PackBuildError           ``reflow pack build``/``strip`` failed (pack.yaml, pip download)
-#   └── PackInstallError         installing or removing a pack failed (offline pip, file system)
 
 __all__ += [
     "PackABIError",

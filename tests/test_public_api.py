@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import reflow_cli
 import reflow_cli.engine
 import reflow_cli.errors
@@ -47,10 +49,10 @@ def test_no_private_module_leaks_into_the_public_face() -> None:
         assert module == "reflow_cli" or not isinstance(obj, type), (name, module)
 
 
-def test_reference_names_a_port_needs_today_are_present() -> None:
-    # offbit_reflow's __all__ minus what later issues bring (compose_graphs, SubgraphBuilder, packs)
+def test_reference_names_are_present() -> None:
     for name in ["Actor", "ActorCallContext", "EventStream", "Graph", "Message", "Network",
-                 "Stream", "StreamReader", "template_actor", "template_list"]:
+                 "Stream", "StreamReader", "template_actor", "template_list", "compose_graphs",
+                 "SubgraphBuilder", "load_pack", "inspect_pack", "list_packs", "pack_abi_version"]:
         assert hasattr(reflow_cli, name)
     assert callable(reflow_cli._shutdown_all_networks)
 
@@ -60,6 +62,12 @@ def test_every_error_derives_from_reflow_error() -> None:
         cls = getattr(reflow_cli.errors, name)
         assert issubclass(cls, reflow_cli.ReflowError), name
         assert cls.__doc__, f"{name} needs a one-line docstring stating its condition"
+
+
+def test_the_error_tree_in_the_module_docstring_names_every_error() -> None:
+    tree = reflow_cli.errors.__doc__ or ""
+    missing = [name for name in reflow_cli.errors.__all__ if not re.search(rf"(^\s*|── ){name}\b", tree, re.M)]
+    assert not missing, f"add {missing} to the tree in reflow_cli/errors.py's docstring"
 
 
 def test_public_api_has_docstrings() -> None:
