@@ -1,4 +1,4 @@
-"""Files family: whole files, big files line by line, CSV, directory listings.
+"""Files family: whole files, big files line by line, CSV, directory listings and watching.
 
 Relative paths are relative to the working directory of the process.
 Errors go to the ``error`` port with the reference's wording:
@@ -17,6 +17,7 @@ import csv
 import io
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reflow_cli import Actor, Message, PortSpec
@@ -29,10 +30,15 @@ MISSING_PATH = "Missing 'path' in config"
 
 
 def _path(ctx: Any, port: str, default: str = "") -> str:
-    """The path to use: a String packet on ``port`` wins over the config's ``path``."""
+    """The path to use: a String packet on ``port``, or an Object packet's ``path`` field
+    (what ``tpl_dir_list`` and ``tpl_dir_watch`` send), wins over the config's ``path``."""
     message = ctx.inputs.get(port)
-    if message is not None and message["type"] == "String" and message["data"]:
-        return message["data"]
+    if message is not None:
+        data = message.get("data")
+        if message["type"] == "String" and data:
+            return str(data)
+        if message["type"] == "Object" and isinstance(data, Mapping) and isinstance(data.get("path"), str) and data["path"]:
+            return data["path"]
     return ctx.config.get("path") or default
 
 
@@ -49,7 +55,7 @@ class FileLoad(Actor):
     """Reads a whole file as Bytes."""
 
     component = "tpl_file_load"
-    inports = [PortSpec("trigger", None, "a packet reads `path`; a String packet is the path to read")]
+    inports = [PortSpec("trigger", None, "a packet reads `path`; a String packet, or an Object with `path` (tpl_dir_list, tpl_dir_watch), is the path to read")]
     outports = [
         PortSpec("output", "Bytes", "the file's content"),
         PortSpec("metadata", "Object", "{mimeType, path, size}"),
@@ -198,7 +204,7 @@ class FileLines(Actor):
     """Streams a text file line by line in constant memory."""
 
     component = "tpl_file_lines"
-    inports = [PortSpec("trigger", None, "a packet reads `path`; a String packet is the path to read")]
+    inports = [PortSpec("trigger", None, "a packet reads `path`; a String packet, or an Object with `path` (tpl_dir_list, tpl_dir_watch), is the path to read")]
     outports = [
         PortSpec("output", None, "one String per line, then a Flow (end of stream)"),
         PortSpec("count", "Integer", "the number of lines sent, after the end"),
@@ -333,7 +339,7 @@ class CsvRead(Actor):
 
     component = "tpl_csv_read"
     inports = [
-        PortSpec("trigger", None, "a packet reads the file at `path`; a String packet is the path to read"),
+        PortSpec("trigger", None, "a packet reads the file at `path`; a String packet, or an Object with `path` (tpl_dir_list, tpl_dir_watch), is the path to read"),
         PortSpec("input", None, "CSV text as a String or Bytes"),
     ]
     outports = [
@@ -661,6 +667,100 @@ class CsvWrite(Actor):
             stream.close()
 
 
+# -- walking directories (tpl_dir_list, tpl_dir_watch) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirItem:
+    """One entry met while walking a directory tree."""
+
+    path: str
+    name: str
+    is_dir: bool
+    size: int
+    mtime_ns: int
+
+    def as_data(self) -> dict[str, Any]:
+        """The entry as the Object data the directory components send."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "size": self.size,
+            "mtime": rfc3339(nanos=self.mtime_ns),
+            "isDir": self.is_dir,
+        }
+
+
+@dataclass(frozen=True)
+class WalkError:
+    """A folder that could not be listed (``is_root``: the directory asked for itself)."""
+
+    folder: str
+    error: OSError
+    is_root: bool
+
+
+def walk_directory(root: str, *, recursive: bool, hidden: bool) -> Iterator[DirItem | WalkError]:
+    """Every entry under ``root``: each folder's entries in name order, then its subfolders' (depth first).
+
+    Symlinked directories are listed but never entered; entries that vanish
+    while being looked at are skipped. A folder that cannot be listed is
+    yielded as a :class:`WalkError` and the walk goes on.
+    """
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            yield WalkError(folder, exc, folder is root)
+            continue
+        subfolders = []
+        for entry in entries:
+            if not hidden and entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                info = entry.stat()
+            except OSError:
+                continue  # vanished, or a broken link
+            if is_dir and recursive and not entry.is_symlink():
+                subfolders.append(entry.path)
+            yield DirItem(entry.path, entry.name, is_dir, info.st_size, info.st_mtime_ns)
+        pending.extend(reversed(subfolders))
+
+
+class _Matcher:
+    """The entry filter shared by the directory components: `pattern`, `includeDirs`, `includeHidden`."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.pattern = config.get("pattern") or "*"
+        self.include_dirs = bool(config.get("includeDirs"))
+        self.hidden = bool(config.get("includeHidden"))
+
+    def __call__(self, item: DirItem) -> bool:
+        import fnmatch
+
+        return (self.include_dirs or not item.is_dir) and fnmatch.fnmatchcase(item.name, self.pattern)
+
+
+_WALK_CONFIG: dict[str, Any] = {
+    "recursive": {"type": "boolean", "default": False, "description": "Descend into subdirectories (not through symlinks)."},
+    "pattern": {
+        "type": "string",
+        "default": "*",
+        "description": "Glob on the entry's name (`*.log`, `data-??.csv`), case-sensitive.",
+    },
+    "includeDirs": {"type": "boolean", "default": False, "description": "Send directories too (isDir true)."},
+    "includeHidden": {
+        "type": "boolean",
+        "default": False,
+        "description": "Include names starting with a dot (and descend into such directories).",
+    },
+}
+
+
 # -- tpl_dir_list ------------------------------------------------------------------------------
 
 
@@ -668,7 +768,7 @@ class DirList(Actor):
     """Lists the files of a directory (optionally recursively), one Object per file."""
 
     component = "tpl_dir_list"
-    inports = [PortSpec("trigger", None, "a packet lists `path`; a String packet is the directory to list")]
+    inports = [PortSpec("trigger", None, "a packet lists `path`; a String packet, or an Object with `path`, is the directory to list")]
     outports = [
         PortSpec("output", None, "{path, name, size, mtime, isDir} per entry, then a Flow (end of stream)"),
         PortSpec("count", "Integer", "the number of entries sent"),
@@ -678,18 +778,7 @@ class DirList(Actor):
     config_schema = schema(
         {
             "path": {"type": "string", "default": ".", "description": "The directory to list (a String on `trigger` overrides it)."},
-            "recursive": {"type": "boolean", "default": False, "description": "Descend into subdirectories (not through symlinks)."},
-            "pattern": {
-                "type": "string",
-                "default": "*",
-                "description": "Glob on the entry's name (`*.log`, `data-??.csv`), case-sensitive.",
-            },
-            "includeDirs": {"type": "boolean", "default": False, "description": "Send directories too (isDir true)."},
-            "includeHidden": {
-                "type": "boolean",
-                "default": False,
-                "description": "Include names starting with a dot (and descend into such directories).",
-            },
+            **_WALK_CONFIG,
             "endMarker": _END_MARKER,
         }
     )
@@ -713,62 +802,237 @@ class DirList(Actor):
     }
 
     def run(self, ctx: Any) -> None:
-        import fnmatch
-
         config = ctx.config
         root = _path(ctx, "trigger", ".")
-        recursive = bool(config.get("recursive"))
-        pattern = config.get("pattern") or "*"
-        include_dirs = bool(config.get("includeDirs"))
-        hidden = bool(config.get("includeHidden"))
+        match = _Matcher(config)
         send = ctx.send
         count = 0
-        pending = [root]
-        first = True
-        while pending:
-            folder = pending.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda entry: entry.name)
-            except OSError as exc:
-                text = f"Directory read error: {os_error_text(exc)}"
-                if first:
+        for item in walk_directory(root, recursive=bool(config.get("recursive")), hidden=match.hidden):
+            if isinstance(item, WalkError):
+                text = f"Directory read error: {os_error_text(item.error)}"
+                if item.is_root:
                     ctx.done({"error": Message.error(text)})
                     return
-                send({"error": Message.error(f"{text}: {folder}")})
-                continue
-            first = False
-            subfolders = []
-            for entry in entries:
-                if not hidden and entry.name.startswith("."):
-                    continue
-                try:
-                    is_dir = entry.is_dir()
-                    info = entry.stat()
-                except OSError:
-                    continue  # vanished or a broken link
-                if is_dir and recursive and not entry.is_symlink():
-                    subfolders.append(entry.path)
-                if (is_dir and not include_dirs) or not fnmatch.fnmatchcase(entry.name, pattern):
-                    continue
-                send(
-                    {
-                        "output": Message.object(
-                            {
-                                "path": entry.path,
-                                "name": entry.name,
-                                "size": info.st_size,
-                                "mtime": rfc3339(nanos=info.st_mtime_ns),
-                                "isDir": is_dir,
-                            }
-                        )
-                    }
-                )
+                send({"error": Message.error(f"{text}: {item.folder}")})
+            elif match(item):
+                send({"output": Message.object(item.as_data())})
                 count += 1
-            pending.extend(reversed(subfolders))
         if config.get("endMarker", True):
             send({"output": Message.flow()})
         ctx.done({"count": Message.integer(count)})
+
+
+# -- tpl_dir_watch -----------------------------------------------------------------------------
+
+_WATCH_EVENTS = ("created", "modified", "deleted")
+
+
+@dataclass
+class _Pending:
+    """A created or modified entry waiting for its size and mtime to hold still (`settle`)."""
+
+    event: str
+    item: DirItem
+    still_scans: int = 0
+
+
+class DirWatcher:
+    """Compares successive scans of a directory tree and says what changed.
+
+    The pure part of ``tpl_dir_watch`` (no I/O, no timing), so its rules can
+    be tested on their own: a new path is ``created``, a path whose size or
+    mtime changed is ``modified`` (files only; a directory's mtime moves with
+    its entries), a path gone is ``deleted`` (a file replaced by a directory,
+    or the reverse, is both). With ``settle`` > 0 a created or
+    modified entry is reported only after that many further scans saw it
+    unchanged (a file still being written is reported once, when complete);
+    a created entry deleted before it settled is never reported.
+    """
+
+    def __init__(self, settle: int = 0, events: tuple[str, ...] = _WATCH_EVENTS) -> None:
+        self.settle = settle
+        self.events = frozenset(events)
+        self.known: dict[str, DirItem] = {}
+        self.pending: dict[str, _Pending] = {}
+
+    def baseline(self, items: Mapping[str, DirItem]) -> None:
+        """Take ``items`` as the state to compare the next scan against (reporting nothing)."""
+        self.known = dict(items)
+
+    def changes(self, items: Mapping[str, DirItem]) -> list[tuple[str, DirItem]]:
+        """The reportable ``(event, item)`` pairs since the last scan, in path order."""
+        found: list[tuple[str, DirItem]] = []
+        for path in sorted(self.known.keys() | items.keys() | self.pending.keys()):
+            before, now = self.known.get(path), items.get(path)
+            if now is None or (before is not None and before.is_dir != now.is_dir):  # gone, or replaced
+                waiting = self.pending.pop(path, None)
+                if before is not None and not (waiting and waiting.event == "created"):
+                    found.append(("deleted", before))
+                if now is None:
+                    continue
+                before = None
+            if before is None:
+                change = "created"
+            elif not now.is_dir and (now.size, now.mtime_ns) != (before.size, before.mtime_ns):
+                change = "modified"
+            else:
+                change = None
+            found.extend(self._settled(path, change, now))
+        self.known = dict(items)
+        return [(event, item) for event, item in found if event in self.events]
+
+    def _settled(self, path: str, change: str | None, item: DirItem) -> list[tuple[str, DirItem]]:
+        waiting = self.pending.get(path)
+        if change is None and waiting is None:
+            return []
+        if self.settle == 0:
+            return [(change, item)] if change else []
+        if waiting is None:
+            self.pending[path] = _Pending(change or "modified", item)
+            return []
+        if change is None:
+            waiting.still_scans += 1
+        else:
+            waiting.item, waiting.still_scans = item, 0
+        if waiting.still_scans < self.settle:
+            return []
+        del self.pending[path]
+        return [(waiting.event, item)]
+
+
+class DirWatch(Actor):
+    """Watches a directory and sends one Object per created, modified or deleted file."""
+
+    component = "tpl_dir_watch"
+    long_running = True  # watches until maxEvents or shutdown: shutdown stops it at once
+    inports = [PortSpec("start", None, "a packet starts watching `path`; a String packet, or an Object with `path`, is the directory to watch")]
+    outports = [
+        PortSpec("output", "Object", "{event: created|modified|deleted, path, name, size, mtime, isDir} per change"),
+        PortSpec("done", "Flow", "after `maxEvents` changes (only when maxEvents > 0)"),
+        PortSpec("error", "Error", "`Directory read error: ...` when the directory cannot be read (once until it can again)"),
+    ]
+    config_schema = schema(
+        {
+            "path": {"type": "string", "default": ".", "description": "The directory to watch (a String on `start` overrides it)."},
+            **_WALK_CONFIG,
+            "interval": {
+                "type": "number",
+                "minimum": 10,
+                "default": 1000,
+                "description": "Milliseconds between two scans of the directory.",
+            },
+            "includeExisting": {
+                "type": "boolean",
+                "default": False,
+                "description": "Report the entries already there at start as `created` (a backlog to process first).",
+            },
+            "settle": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": (
+                    "Report a created or modified file only after this many further scans saw its size and mtime "
+                    "unchanged (1 or 2 for files that are still being written)."
+                ),
+            },
+            "events": {
+                "type": "array",
+                "items": {"enum": list(_WATCH_EVENTS)},
+                "uniqueItems": True,
+                "default": list(_WATCH_EVENTS),
+                "description": "The kinds of change to report.",
+            },
+            "maxEvents": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "Stop after this many changes and send a Flow on `done`; 0 watches until the run stops.",
+            },
+        }
+    )
+    description = (
+        "On a packet on `start`, scans the directory every `interval` milliseconds (by polling: it works "
+        "on every file system, network mounts included) and sends {event, path, name, size, mtime (RFC 3339 "
+        "UTC), isDir} on `output` for every entry matching `pattern` that was created, modified or deleted "
+        "since the previous scan, in path order. A rename is a `deleted` and a `created`. If the directory "
+        "itself disappears its entries are reported deleted; other read errors go to `error` once and the "
+        "watch goes on. A second `start` watches again after the first watch ends."
+    )
+    example = {
+        "files": {"inbox/a.csv": "x,y\n", "inbox/notes.txt": "hi\n"},
+        "config": {"path": "inbox", "pattern": "*.csv", "includeExisting": True, "maxEvents": 1, "interval": 10},
+        "inputs": {"start": [{"type": "Flow"}]},
+        "outputs": {
+            "output": [
+                {
+                    "type": "Object",
+                    "data": {
+                        "event": "created",
+                        "path": "inbox/a.csv",
+                        "name": "a.csv",
+                        "size": 4,
+                        "mtime": "<rfc3339>",
+                        "isDir": False,
+                    },
+                }
+            ],
+            "done": [{"type": "Flow"}],
+        },
+    }
+
+    async def run(self, ctx: Any) -> None:
+        import trio
+
+        config = ctx.config
+        root = _path(ctx, "start", ".")
+        match = _Matcher(config)
+        recursive = bool(config.get("recursive"))
+        period = float(config.get("interval", 1000)) / 1000.0
+        limit = int(config.get("maxEvents") or 0)
+        watcher = DirWatcher(int(config.get("settle") or 0), tuple(config.get("events") or _WATCH_EVENTS))
+        failing = False
+
+        def scan() -> tuple[dict[str, DirItem], WalkError | None]:
+            items: dict[str, DirItem] = {}
+            problem = None
+            for item in walk_directory(root, recursive=recursive, hidden=match.hidden):
+                if isinstance(item, WalkError):
+                    problem = problem or item
+                elif match(item):
+                    items[item.path] = item
+            return items, problem
+
+        async def look() -> dict[str, DirItem] | None:
+            """One scan; ``None`` when the tree cannot be read (reported once per outage)."""
+            nonlocal failing
+            items, problem = await trio.to_thread.run_sync(scan)
+            vanished = problem is not None and problem.is_root and isinstance(problem.error, FileNotFoundError)
+            if problem is None or vanished:
+                failing = False
+                return items
+            if not failing:
+                failing = True
+                where = "" if problem.is_root else f": {problem.folder}"
+                await ctx.send_async({"error": Message.error(f"Directory read error: {os_error_text(problem.error)}{where}")})
+            return None if problem.is_root else items
+
+        baselined = bool(config.get("includeExisting"))  # with it, the first scan reports everything
+        sent = 0
+        deadline = trio.current_time()
+        while True:
+            items = await look()
+            if items is not None and not baselined:
+                watcher.baseline(items)
+                baselined = True
+            elif items is not None:
+                for event, item in watcher.changes(items):
+                    await ctx.send_async({"output": Message.object({"event": event, **item.as_data()})})
+                    sent += 1
+                    if limit and sent >= limit:
+                        ctx.done({"done": Message.flow()})
+                        return
+            deadline = max(deadline + period, trio.current_time())
+            await trio.sleep_until(deadline)
 
 
 COMPONENTS: dict[str, type[Actor]] = {
@@ -778,4 +1042,5 @@ COMPONENTS: dict[str, type[Actor]] = {
     "tpl_csv_read": CsvRead,
     "tpl_csv_write": CsvWrite,
     "tpl_dir_list": DirList,
+    "tpl_dir_watch": DirWatch,
 }

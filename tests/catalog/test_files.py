@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reflow_cli import Message, Network
+from reflow_cli.catalog.files import DirItem, DirWatcher
 from tests.catalog._helpers import Sink, run_component, tagged as T
 
 FLOW = T("Flow")
@@ -335,7 +342,173 @@ def test_dir_list_trigger_path_and_errors(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.data("count") == [1, 1]
 
 
+# -- tpl_dir_watch -------------------------------------------------------------------------------
+
+
+def _item(path: str, size: int = 1, mtime_ns: int = 1, is_dir: bool = False) -> DirItem:
+    return DirItem(path, os.path.basename(path), is_dir, size, mtime_ns)
+
+
+def _scan(*items: DirItem) -> dict[str, DirItem]:
+    return {item.path: item for item in items}
+
+
+def test_dir_watcher_reports_created_modified_deleted_in_path_order() -> None:
+    watcher = DirWatcher()
+    watcher.baseline(_scan(_item("a"), _item("b"), _item("d", is_dir=True)))
+    changes = watcher.changes(_scan(_item("b", size=2), _item("c"), _item("d", mtime_ns=9, is_dir=True)))
+    assert [(event, item.path) for event, item in changes] == [("deleted", "a"), ("modified", "b"), ("created", "c")]
+    assert watcher.changes(_scan(_item("b", size=2), _item("c"), _item("d", is_dir=True))) == []
+
+
+def test_dir_watcher_settle_waits_for_a_file_to_hold_still() -> None:
+    watcher = DirWatcher(settle=2)
+    watcher.baseline({})
+    assert watcher.changes(_scan(_item("f", size=1))) == []
+    assert watcher.changes(_scan(_item("f", size=5))) == []  # still growing
+    assert watcher.changes(_scan(_item("f", size=5))) == []  # one still scan
+    ((event, item),) = watcher.changes(_scan(_item("f", size=5)))
+    assert (event, item.size) == ("created", 5)
+    assert watcher.changes(_scan(_item("f", size=5))) == []
+    # created and gone again before it settled: never reported
+    assert watcher.changes(_scan(_item("f", size=5), _item("tmp"))) == []
+    assert watcher.changes(_scan(_item("f", size=5))) == []
+
+
+def test_dir_watcher_reports_only_the_events_asked_for() -> None:
+    watcher = DirWatcher(events=("deleted",))
+    watcher.baseline(_scan(_item("a")))
+    assert watcher.changes(_scan(_item("a", size=3), _item("b"))) == []
+    assert [(e, i.path) for e, i in watcher.changes({})] == [("deleted", "a"), ("deleted", "b")]
+
+
+_STATES = st.lists(
+    st.dictionaries(st.sampled_from("abcde"), st.tuples(st.integers(0, 2), st.booleans()), max_size=5), min_size=1, max_size=8
+)
+
+
+@given(_STATES)
+def test_dir_watcher_changes_replayed_on_the_baseline_give_the_last_scan(states: list[dict[str, tuple[int, bool]]]) -> None:
+    watcher = DirWatcher()
+    mirror: dict[str, DirItem] = {}
+    watcher.baseline(mirror)
+    for state in states:
+        scan = _scan(*(_item(path, size=size, is_dir=is_dir) for path, (size, is_dir) in state.items()))
+        for event, item in watcher.changes(scan):
+            if event == "deleted":
+                del mirror[item.path]
+            else:
+                assert (event == "created") == (item.path not in mirror)
+                mirror[item.path] = item
+        files = {p: i for p, i in scan.items() if not i.is_dir}
+        assert {p: i for p, i in mirror.items() if not i.is_dir} == files
+        assert set(mirror) == set(scan)
+
+
+def _watch(config: dict, actions: list[Callable[[], None]], pause: float = 0.15, timeout: float = 10.0) -> Any:
+    """Run tpl_dir_watch while another thread performs ``actions`` one ``pause`` apart."""
+    def act() -> None:
+        for action in actions:
+            time.sleep(pause)
+            action()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    try:
+        return run_component("tpl_dir_watch", {"interval": 10, **config}, {"start": [FLOW]}, timeout=timeout)
+    finally:
+        worker.join()
+
+
+def test_dir_watch_sees_real_files_come_change_and_go(tmp_path: Path) -> None:
+    (tmp_path / "old.csv").write_text("old")
+    target = tmp_path / "new.csv"
+    result = _watch(
+        {"path": str(tmp_path), "pattern": "*.csv", "maxEvents": 3},
+        [
+            lambda: (tmp_path / "ignored.txt").write_text("x"),
+            lambda: target.write_text("1"),
+            lambda: target.write_text("1234"),
+            lambda: target.unlink(),
+        ],
+    )
+    assert result.status.name == "COMPLETE"
+    events = [(d["event"], d["name"]) for d in result.data("output")]
+    assert events == [("created", "new.csv"), ("modified", "new.csv"), ("deleted", "new.csv")]
+    created, modified, _deleted = result.data("output")
+    assert (created["size"], modified["size"]) == (1, 4) and RFC3339.fullmatch(modified["mtime"])
+    assert created["path"] == str(target) and created["isDir"] is False
+    assert result.data("done") == [None] and "error" not in result.outputs
+
+
+def test_dir_watch_settle_reports_a_file_once_when_written(tmp_path: Path) -> None:
+    target = tmp_path / "big.bin"
+
+    def write_slowly() -> None:
+        with open(target, "wb") as handle:
+            for _ in range(8):
+                handle.write(b"x" * 1000)
+                handle.flush()
+                time.sleep(0.01)
+
+    # settle 5 at 20 ms: the file must hold still for 100 ms, ten times the writer's pause
+    result = _watch({"path": str(tmp_path), "settle": 5, "interval": 20, "maxEvents": 1}, [write_slowly])
+    assert [(d["event"], d["size"]) for d in result.data("output")] == [("created", 8000)]
+
+
+def test_dir_watch_recursive_existing_and_a_directory_that_appears_later(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("a")
+    result = run_component(
+        "tpl_dir_watch", {"path": str(tmp_path), "recursive": True, "includeExisting": True, "maxEvents": 1, "interval": 10},
+        {"start": [FLOW]},
+    )
+    assert [(d["event"], os.path.relpath(d["path"], tmp_path)) for d in result.data("output")] == [("created", "sub/a.txt")]
+
+    later = tmp_path / "later"
+    result = _watch(
+        {"path": str(later), "maxEvents": 1},
+        [lambda: later.mkdir(), lambda: (later / "b.txt").write_text("b")],
+    )
+    assert [(d["event"], d["name"]) for d in result.data("output")] == [("created", "b.txt")]
+    assert "error" not in result.outputs  # a directory that does not exist yet is empty, not an error
+
+
+def test_dir_watch_reports_an_unreadable_directory_once_and_stops_at_shutdown(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("watch", "tpl_dir_watch", {"path": str(not_a_dir), "interval": 10})
+    net.add_node("sink", "sink")
+    net.add_connection("watch", "error", "sink", "error")
+    net.add_initial("watch", "start", FLOW)
+    started = time.perf_counter()
+    status = net.run(timeout=0.3, grace=0)
+    assert status.name == "TIMEOUT" and time.perf_counter() - started < 2
+    errors = [m["data"] for port, m, _t in sink.items]
+    assert errors == ["Directory read error: Not a directory (os error 20)"]
+
+
 # -- pipelines -------------------------------------------------------------------------------------
+
+
+def test_file_components_take_the_path_of_a_listing_entry(tmp_path: Path) -> None:
+    """tpl_dir_list's Objects feed tpl_file_lines directly: an Object's `path` is the file to read."""
+    for name, text in {"a.txt": "1\n2\n", "b.txt": "3\n"}.items():
+        (tmp_path / name).write_text(text)
+    net = Network()
+    sink = Sink()
+    net.register_actor("sink", sink)
+    net.add_node("walk", "tpl_dir_list", {"path": str(tmp_path), "endMarker": False})
+    net.add_node("lines", "tpl_file_lines", {"endMarker": False})
+    net.add_node("sink", "sink")
+    net.add_connection("walk", "output", "lines", "trigger")
+    net.add_connection("lines", "output", "sink", "line")
+    net.add_initial("walk", "trigger", FLOW)
+    assert net.run(timeout=10).name == "COMPLETE"
+    assert [m["data"] for _port, m, _t in sink.items] == ["1", "2", "3"]
 
 
 def test_log_report_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_LIST = json.loads((ROOT / "tests/compat/golden/templates.json").read_text())["cases"]["template_list"]["ids"]
 
 #: Components that have no counterpart in the reference (their ids must not collide with it).
-NEW_IDS = {"tpl_text_format", "tpl_log", "tpl_file_lines", "tpl_csv_read", "tpl_csv_write", "tpl_dir_list", "tpl_window"}
+NEW_IDS = {"tpl_text_format", "tpl_log", "tpl_file_lines", "tpl_csv_read", "tpl_csv_write", "tpl_dir_list", "tpl_dir_watch", "tpl_window"}
 
 ALL: dict[str, type[Actor]] = {}
 for _family in catalog.FAMILIES:

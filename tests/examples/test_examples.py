@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,25 @@ def test_file_tree() -> None:
         "docs/index.md (49 bytes)",
     ]
     assert lines[-1] == "3 Markdown files, 152 bytes"
+
+
+def test_inbox_watch_reads_the_backlog_then_each_file_that_arrives(tmp_path: Path) -> None:
+    example = tmp_path / "inbox_watch"
+    shutil.copytree(EXAMPLES / "inbox_watch", example)
+    exe = shutil.which("reflow") or str(Path(sys.executable).with_name("reflow"))
+    with subprocess.Popen(
+        [exe, "run", str(example / "pipeline.yaml"), "--quiet", "--duration", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "orders.csv: 3 rows\n"  # the backlog
+        partial = example / "inbox" / "late.csv.part"
+        partial.write_text("a,b\n1,2\n3,4\n")
+        partial.rename(example / "inbox" / "late.csv")  # arrives whole: the usual way to drop a file
+        assert proc.stdout.readline() == "late.csv: 2 rows\n"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err  # stopped by Ctrl-C, as a shell reports it
 
 
 def test_sdk_word_count_example() -> None:
