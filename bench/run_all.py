@@ -1,8 +1,11 @@
-"""Run every core benchmark in one go and summarise the targets.
+"""Run every benchmark in one go and summarise the targets.
 
-Runs, each as a subprocess: ``chain.py`` (both queue backends), ``floor.py``,
-``burst.py``, ``wide.py``, ``queue_bench.py`` and ``reference.py`` (which
-skips itself when the reference venv is missing). Every JSON line they print
+Runs, each as a subprocess: the core runtime's ``chain.py`` (both queue
+backends), ``floor.py``, ``burst.py``, ``wide.py`` and ``queue_bench.py``;
+``startup.py`` and ``validate.py`` (the CLI); ``compose.py``;
+``observability.py``; ``catalog_lines.py``; ``packs.py`` and
+``ray_executor.py`` (skipped, saying so, when their extra is not installed);
+and ``reference.py`` (which skips itself when the reference venv is missing). Every JSON line they print
 is echoed as it comes, tagged with ``"script"``, and written to
 ``bench/results/latest.jsonl`` (git-ignored), after a first ``run_all`` line
 with the machine's load average. Then a table lists each target with ok/MISS,
@@ -34,6 +37,13 @@ from _common import BENCH_DIR, load_average, python_version  # noqa: E402
 RESULTS = BENCH_DIR / "results" / "latest.jsonl"
 
 
+#: Benchmarks that need an optional extra, and the module that tells whether it is installed.
+NEEDS: dict[str, tuple[str, str]] = {
+    "packs": ("onnxruntime", "pip install -e '.[ml,gpu]'"),
+    "ray_executor": ("ray", "pip install -e '.[ray]'"),
+}
+
+
 def scripts(quick: bool) -> list[tuple[str, list[str], float]]:
     """(name, argv, timeout in s) of every benchmark to run."""
     q = ["--quick"] if quick else []
@@ -44,8 +54,25 @@ def scripts(quick: bool) -> list[tuple[str, list[str], float]]:
         ("burst", ["burst.py", *q], 1800),
         ("wide", ["wide.py", *q], 900),
         ("queue_bench", ["queue_bench.py", *queue_args], 900),
+        ("startup", ["startup.py", *q], 300),
+        ("validate", ["validate.py", *q], 300),
+        ("compose", ["compose.py", *q], 300),
+        ("observability", ["observability.py", *q], 900),
+        ("catalog_lines", ["catalog_lines.py", *q], 1200),
+        ("packs", ["packs.py", *q], 900),
+        ("ray_executor", ["ray_executor.py", *q], 900),
         ("reference", ["reference.py", *q], 3600),
     ]
+
+
+def missing_extra(name: str) -> str | None:
+    """Why ``name`` cannot run here (its optional extra is not installed), or None."""
+    import importlib.util
+
+    if name not in NEEDS:
+        return None
+    module, install = NEEDS[name]
+    return None if importlib.util.find_spec(module) else f"{module} is not installed ({install})"
 
 
 def run_script(name: str, argv: list[str], timeout: float, out: Any) -> tuple[list[dict[str, Any]], str | None]:
@@ -114,6 +141,19 @@ def describe(line: dict[str, Any]) -> str:
         return f"{line.get('topology')} nodes={line.get('nodes')}"
     if bench == "queue":
         return f"{line.get('impl')} batch={line.get('batch')}"
+    if bench in ("validate", "compose"):
+        size = f"{line.get('graphs')}x{line.get('nodes')}" if bench == "compose" else f"nodes={line.get('nodes')}"
+        return f"{line.get('mode')} {size}"
+    if bench == "observability":
+        return f"{line.get('config')} N={line.get('n')} K={line.get('k')}"
+    if bench in ("catalog_lines", "catalog_lines_targets"):
+        return f"queue={line.get('queue')}" + (f" lines={line['lines']:,}" if "lines" in line else "")
+    if bench == "packs_inference":
+        return f"{line.get('model')} threaded={line.get('threaded')}"
+    if bench == "packs_sdf_render":
+        return f"{line.get('width')}x{line.get('height')} {line.get('adapter_type')}"
+    if bench == "ray":
+        return str(line.get("scenario"))
     return ""
 
 
@@ -127,6 +167,12 @@ def value_of(line: dict[str, Any]) -> str:
         return f"{metric}={value:,}" if isinstance(value, int) else f"{metric}={value}"
     if line.get("bench") == "queue":
         return f"ns_per_item={line.get('ns_per_item')}"
+    for key in ("overhead_us", "first_frame_s", "batched_over_unbatched", "speedup", "hops_per_s", "seconds"):
+        if key in line:
+            return f"{key}={line[key]}"
+    checks = line.get("checks")
+    if isinstance(checks, dict):
+        return ", ".join(f"{k}={v.get('value')}" for k, v in checks.items() if isinstance(v, dict))[:60]
     return ""
 
 
@@ -134,6 +180,8 @@ def verdict(line: dict[str, Any]) -> str:
     """ok, or MISS with the failed checks."""
     if line.get("ok"):
         return "ok"
+    if line.get("ok") is None:
+        return "n/a (quick run)"
     failed = [name for name, good in (line.get("checks") or {}).items() if not good]
     return "MISS" + (f" ({', '.join(failed)})" if failed else "")
 
@@ -191,7 +239,7 @@ def main() -> None:
     """Run everything, save the lines, print the summaries."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run of every benchmark")
-    parser.add_argument("--only", nargs="+", help="run only these scripts (chain floor burst wide queue_bench reference)")
+    parser.add_argument("--only", nargs="+", help="run only these scripts (names as in the table of bench/README.md)")
     args = parser.parse_args()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     all_lines: list[dict[str, Any]] = []
@@ -207,6 +255,13 @@ def main() -> None:
         out.write(json.dumps(head) + "\n")
         for name, argv, timeout in scripts(args.quick):
             if args.only and name not in args.only:
+                continue
+            why = missing_extra(name)
+            if why:
+                line = {"script": name, "bench": name, "skipped": True, "why": why}
+                all_lines.append(line)
+                print(json.dumps(line), flush=True)
+                out.write(json.dumps(line) + "\n")
                 continue
             lines, error = run_script(name, argv, timeout, out)
             all_lines += lines
@@ -226,8 +281,9 @@ def main() -> None:
     print(f"Targets ({RESULTS.relative_to(BENCH_DIR.parent)}; load average at start {head['loadavg']}, "
           f"at end {tail['loadavg']}, {os.cpu_count()} CPUs)")
     print(table(rows, ["script", "bench", "config", "value", "target", "result"]))
-    missed = sum(1 for r in rows if r[-1] != "ok")
-    print(f"{len(rows) - missed}/{len(rows)} targets met" + (f"; {missed} MISS" if missed else ""))
+    missed = sum(1 for r in rows if r[-1].startswith("MISS"))
+    judged = sum(1 for r in rows if not r[-1].startswith("n/a"))
+    print(f"{judged - missed}/{judged} targets met" + (f"; {missed} MISS" if missed else ""))
     compared = comparison(all_lines)
     if compared:
         print()

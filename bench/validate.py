@@ -10,7 +10,7 @@ an initial packet and an exported port), then times
 
 Prints one JSON line per measurement::
 
-    python bench/validate.py [--nodes 5000] [--repeat 3]
+    python bench/validate.py [--nodes 5000] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import command_env, with_bytecode  # noqa: E402
 
 ACTORS = '''
 from reflow_cli import Actor
@@ -45,6 +49,9 @@ class Step(Actor):
     def run(self, ctx):
         ctx.done({"out": ctx.inputs["in"]})
 '''
+
+
+BUDGET_S = 2.0
 
 
 def write_spec(folder: Path, nodes: int) -> Path:
@@ -80,7 +87,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 nodes, once (no target)")
     args = parser.parse_args()
+    if args.quick:
+        args.nodes, args.repeat = 1000, 1
     from ruamel.yaml import YAML
 
     parser = YAML(typ="safe", pure=False).Parser
@@ -93,19 +103,27 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load": [round(x, 2) for x in os.getloadavg()],
     }
+    import reflow_cli
+
+    with_bytecode(Path(reflow_cli.__file__).parent)  # as after pip install (see _common.command_env)
+    env = command_env()
     with tempfile.TemporaryDirectory() as tmp:
         spec = write_spec(Path(tmp), args.nodes)
         size = spec.stat().st_size
         timings = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            done = subprocess.run([*reflow_command(), "validate", str(spec)], capture_output=True, text=True)
+            done = subprocess.run([*reflow_command(), "validate", str(spec)], capture_output=True, text=True, env=env)
             timings.append(time.perf_counter() - start)
             if done.returncode != 0:
                 print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
                 raise SystemExit(f"reflow validate failed with exit code {done.returncode}")
-        print(json.dumps({**common, "mode": "cli", "bytes": size, "seconds": round(min(timings), 3),
-                          "runs": [round(t, 3) for t in timings], "budget_seconds": 2.0}))
+        best = min(timings)
+        line = {**common, "mode": "cli", "bytes": size, "seconds": round(best, 3),
+                "runs": [round(t, 3) for t in timings], "metric": "seconds", "budget_seconds": BUDGET_S}
+        if args.nodes >= 5000:
+            line.update(target=f"reflow validate of {args.nodes} nodes < {BUDGET_S} s", ok=best < BUDGET_S)
+        print(json.dumps(line))
         from reflow_cli.spec import load_pipeline
 
         timings = []
@@ -115,7 +133,7 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert loaded.ok, loaded.diagnostics[:3]
         print(json.dumps({**common, "mode": "library", "bytes": size, "seconds": round(min(timings), 3),
-                          "runs": [round(t, 3) for t in timings]}))
+                          "runs": [round(t, 3) for t in timings], "metric": "seconds"}))
 
 
 if __name__ == "__main__":
