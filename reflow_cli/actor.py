@@ -229,7 +229,9 @@ class Actor:
       a packet, taking one from each (FIFO, nothing overwritten);
     - ``threaded``: run a blocking ``run`` in a worker thread;
     - ``long_running``: a tick loops until stopped (a timer, a server, a
-      watcher): shutdown cancels it at once instead of waiting for it;
+      watcher): shutdown cancels it at once instead of waiting for it (an
+      ``async`` tick is cancelled; a sync or threaded one should return
+      when ``ctx.stopping`` turns true);
     - ``config_schema``, ``description``, ``example``: metadata for validation
       and the catalog.
 
@@ -396,6 +398,15 @@ class TickContext:
     def connected(self, port: str) -> bool:
         """Whether outport ``port`` of this node is connected (packets sent elsewhere go nowhere)."""
         return port in self._node.outbox
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the run is being stopped (shutdown, ``--duration``, Ctrl-C, a failure under ``fail``).
+
+        Async ticks are cancelled instead; a *sync* or threaded long-running
+        tick (a polling loop) checks this between rounds and returns.
+        """
+        return self._node.run.winding_down
 
     # -- outputs ---------------------------------------------------------------
 

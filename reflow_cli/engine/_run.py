@@ -84,6 +84,7 @@ class TrioRun:
         self.dead_letters: DeadLetters | None = None
         self._feeding = True
         self.stopping = False  # set when shutdown begins: woken nodes end their loops
+        self.winding_down = False  # set when a stop is asked for (shutdown, a failure): ctx.stopping
         self._feeders: list[_Feeder] = []
         self._cancel_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
@@ -288,6 +289,7 @@ class TrioRun:
         self.dead_letters.write(record.letter())
 
     def _on_fail(self, record: FailureRecord) -> None:
+        self.winding_down = True
         if self._cancel_scope is not None:
             self._cancel_scope.cancel()
 
@@ -300,6 +302,7 @@ class TrioRun:
         everything they already sent is still processed.
         """
         self._feeding = False
+        self.winding_down = True
         for node in self.nodes.values():
             if node.spec.long_running and node.tick_scope is not None:
                 node.tick_scope.cancel()

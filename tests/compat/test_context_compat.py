@@ -97,7 +97,7 @@ POOL_MESSAGES = (
 )
 CTX_CLASS = (
     "the context class is TickContext (ActorCallContext is an alias of it) and offers more: "
-    "node_id, state, send_async"
+    "node_id, state, send_async, connected(port), stopping"
 )
 
 
@@ -1032,7 +1032,7 @@ DEVIATIONS: dict[str, Deviation] = {
         },
     ),
     "ctx_members/type": Deviation(CTX_CLASS, result="TickContext"),
-    "ctx_members/members": Deviation(CTX_CLASS, change=lambda g: sorted([*g, "connected", "node_id", "send_async", "state"])),
+    "ctx_members/members": Deviation(CTX_CLASS, change=lambda g: sorted([*g, "connected", "node_id", "send_async", "state", "stopping"])),
     "pools/n1:bad_values/upsert_message": Deviation(POOL_MESSAGES, result={"returned": None}),
     "pools/n1:bad_values/pool_q": Deviation(
         POOL_MESSAGES, result={"returned": {"m": {"$message": _int(1)}, "n": NAN}}

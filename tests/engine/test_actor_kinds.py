@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 import trio
 
 from reflow_cli import Actor, Message, Network, RunState
@@ -295,3 +296,39 @@ def test_child_tasks_of_an_async_tick_may_send_at_once() -> None:
     assert net.run(timeout=30) == RunState.COMPLETE
     assert sorted(sink.items) == [*range(200), *range(1000, 1200)]
     assert [x for x in sink.items if x < 1000] == list(range(200))  # each sender's own order holds
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["sync", "threaded"])
+def test_sync_long_running_ticks_poll_ctx_stopping(threaded: bool) -> None:
+    """A blocking polling loop cannot be cancelled: it sees ctx.stopping turn true and returns."""
+    seen: list[bool] = []
+
+    class Poller(Actor):
+        inports = ["start"]
+        outports = ["tick"]
+        long_running = True
+
+        def run(self, ctx: Any) -> None:
+            seen.append(ctx.stopping)
+            i = 0
+            while not ctx.stopping:
+                time.sleep(0.005)
+                ctx.send({"tick": Message.integer(i)})
+                i += 1
+            seen.append(ctx.stopping)
+
+    Poller.threaded = threaded
+    net = Network()
+    ticks = Collect()
+    net.register_actor("poller", Poller())
+    net.register_actor("ticks", ticks)
+    net.add_node("p", "poller")
+    net.add_node("t", "ticks")
+    net.add_connection("p", "tick", "t", "in")
+    net.add_initial("p", "start", Message.flow())
+    started = time.perf_counter()
+    status = net.run(timeout=0.1, grace=5)
+    assert status == RunState.TIMEOUT
+    assert time.perf_counter() - started < 2  # returned soon after the stop, not after the grace period
+    assert seen == [False, True]
+    assert ticks.items == list(range(len(ticks.items))) and ticks.items  # everything sent was delivered
