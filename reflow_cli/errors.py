@@ -13,7 +13,8 @@ The tree::
     │   ├── MessageValueError        value of the wrong shape (ValueError)
     │   ├── MessageTypeError         value of the wrong Python type (TypeError)
     │   ├── MessageOverflowError     integer outside i64 (OverflowError)
-    │   └── MessageRangeError        number out of range in a JSON form (all three builtins)
+    │   ├── MessageRangeError        number out of range in a JSON form (all three builtins)
+    │   └── TensorError              not a tensor ``{dtype, shape, data}``, or numpy missing (ValueError)
     ├── GraphError                   graph mutation or export is invalid (ValueError)
     │   ├── GraphTypeError           argument of the wrong type (TypeError)
     │   └── GraphFormatError         malformed Graph JSON export (RuntimeError)
@@ -97,6 +98,7 @@ __all__ = [
     "RegistryError",
     "SharedResourceConflictError",
     "StreamError",
+    "TensorError",
     "SubgraphComponentError",
     "SubgraphError",
     "TemplateIdTypeError",
@@ -130,6 +132,10 @@ class MessageTypeError(MessageError, TypeError):
 
 class MessageOverflowError(MessageError, OverflowError):
     """An integer does not fit the 64-bit signed range of ``Integer`` messages."""
+
+
+class TensorError(MessageValueError):
+    """A packet is not a tensor ``{dtype, shape, data}`` of the expected form, or numpy is not installed."""
 
 
 class MessageRangeError(MessageFormatError, MessageOverflowError, ValueError):

@@ -279,7 +279,7 @@ def test_nms_matches_a_brute_force_reference(ml_pack: dict) -> None:
 
 
 def test_tensors_are_read_without_copying(ml_pack: dict) -> None:
-    from reflow_pack_ml._tensor import to_array
+    from reflow_cli.tensors import to_array
 
     payload = np.arange(12, dtype=np.float32).tobytes()
     message = Message.object({"dtype": "float32", "shape": [3, 4], "data": Message.bytes(payload)})

@@ -7,7 +7,7 @@ from typing import Any
 from reflow_cli import Message, PortSpec
 
 from ._gpu import Gpu, GpuActor, error_port, groups_for, schema
-from ._tensor import TensorError, array_message, is_tensor, np, to_array
+from reflow_cli.tensors import TensorError, array_message, is_tensor, np, to_array
 
 __all__ = ["COMPONENTS"]
 

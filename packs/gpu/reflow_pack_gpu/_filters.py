@@ -19,7 +19,7 @@ from ._gpu import (
     schema,
     to_rgba,
 )
-from ._tensor import np
+from reflow_cli.tensors import np
 
 __all__ = ["COMPONENTS", "gaussian_weights"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from reflow_cli import Actor, Message, PortSpec
 
-from ._tensor import TensorError, array_message, np, to_array
+from reflow_cli.tensors import TensorError, array_message, np, to_array
 
 __all__ = ["Gpu", "GpuActor", "GpuError", "error_port", "image_array", "image_output", "schema", "wgpu"]
 

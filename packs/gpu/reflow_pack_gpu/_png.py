@@ -6,7 +6,7 @@ import struct
 import zlib
 from typing import Any
 
-from ._tensor import np
+from reflow_cli.tensors import np
 
 __all__ = ["encode_png"]
 

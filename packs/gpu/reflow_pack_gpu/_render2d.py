@@ -15,7 +15,7 @@ from typing import Any
 from reflow_cli import PortSpec
 
 from ._gpu import Gpu, GpuActor, GpuError, error_port, image_output, schema, wgpu
-from ._tensor import np
+from reflow_cli.tensors import np
 
 __all__ = ["COMPONENTS", "colour", "triangles"]
 

@@ -23,7 +23,7 @@ from reflow_cli import Message, PortSpec
 
 from ._gpu import Gpu, GpuActor, error_port, schema
 from ._png import encode_png
-from ._tensor import array_message, np
+from reflow_cli.tensors import array_message, np
 
 __all__ = ["COMPONENTS", "compile_scene", "rotation_matrix"]
 

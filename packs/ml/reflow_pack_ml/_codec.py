@@ -12,7 +12,7 @@ import struct
 import zlib
 from typing import Any
 
-from ._tensor import np
+from reflow_cli.tensors import np
 
 __all__ = ["ImageError", "decode_image", "encode_png"]
 

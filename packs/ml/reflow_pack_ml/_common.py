@@ -7,7 +7,7 @@ from typing import Any
 
 from reflow_cli import Actor, Message, PortSpec
 
-from ._tensor import TensorError, to_array
+from reflow_cli.tensors import TensorError, to_array
 
 __all__ = ["MlActor", "TENSOR", "error_port", "schema"]
 

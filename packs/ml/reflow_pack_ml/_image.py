@@ -13,7 +13,7 @@ from reflow_cli import Message, PortSpec
 
 from ._codec import ImageError, decode_image, encode_png
 from ._common import TENSOR, MlActor, error_port, schema
-from ._tensor import array_message, np
+from reflow_cli.tensors import array_message, np
 
 __all__ = ["COMPONENTS"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from reflow_cli import Actor, Message, PortSpec
 
 from ._common import TENSOR, schema
-from ._tensor import TensorError, is_tensor, np, tensor_data, to_array
+from reflow_cli.tensors import TensorError, is_tensor, np, tensor_data, to_array
 
 __all__ = ["COMPONENTS", "RunInference"]
 

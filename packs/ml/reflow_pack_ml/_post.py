@@ -9,7 +9,7 @@ from typing import Any
 from reflow_cli import Message, PortSpec
 
 from ._common import TENSOR, MlActor, error_port, schema
-from ._tensor import TensorError, array_message, is_tensor, np, to_array
+from reflow_cli.tensors import TensorError, array_message, is_tensor, np, to_array
 
 __all__ = ["COMPONENTS", "non_max_suppression", "softmax"]
 

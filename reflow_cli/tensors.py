@@ -1,11 +1,13 @@
 """Tensors on the wire: ``Object {dtype, shape, data: Bytes}``, read without copying.
 
-A tensor message is an ``Object`` whose ``data`` is a ``Bytes`` message holding
+The format packs agree on, so one pack's tensors feed another's (the gpu pack's
+renders into the ml pack's models). A tensor message is an ``Object`` whose ``data`` is a ``Bytes`` message holding
 the array's bytes in C order; reading it is ``np.frombuffer`` (no copy; the
 array is read-only). Inputs are also accepted in the forms JSON produces:
 ``data`` as a tagged ``{"type": "Bytes", "data": [...]}`` dict, raw bytes, or a
 flat list of numbers (handy in specs: ``{dtype: float32, shape: [3], data: [1, 2, 3]}``).
-numpy is imported on first use, so loading the pack stays cheap.
+numpy is imported on first use (it is not a dependency of reflow itself: the
+packs that use tensors require it), so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -13,17 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reflow_cli import Message
+from .errors import TensorError
+from .message import Message
 
-__all__ = ["TensorError", "array_message", "is_tensor", "np", "to_array"]
+__all__ = ["DTYPES", "TensorError", "array_message", "is_tensor", "np", "tensor_data", "to_array"]
 
 #: dtypes a tensor may carry (numpy names)
 DTYPES = ("float32", "float64", "float16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
           "uint64", "bool")
-
-
-class TensorError(ValueError):
-    """A packet is not a tensor of the expected form."""
 
 
 _NP: Any = None
@@ -37,7 +36,7 @@ def np() -> Any:
             import numpy
         except ImportError:
             raise TensorError(
-                "the ml pack needs numpy: pip install numpy (or install a bundle built with --platform)"
+                "tensors need numpy: pip install numpy (or install the pack from a bundle built with --platform)"
             ) from None
         _NP = numpy
     return _NP
