@@ -21,7 +21,7 @@ from .engine import RunState as RunState
 from .engine import RunStatus as RunStatus
 from .engine import Stream as Stream
 from .engine import StreamReader as StreamReader
-from .engine import shutdown_all_networks as _shutdown_all_networks
+from .engine import shutdown_all_networks as _shutdown_all_networks  # noqa: F401 - the reference's private name, kept for ported atexit code
 from .errors import ReflowError as ReflowError
 from .graph import Graph as Graph
 from .message import Message as Message

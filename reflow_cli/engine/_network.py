@@ -22,7 +22,7 @@ from typing import Any
 
 from ..actor import ComponentSpec, suggest, unknown_port_error
 from ..compose import Inner, Pieces, Subgraph, inline_all
-from ..errors import CapacityError, ConfigError, GraphError, NetworkError, NetworkStateError
+from ..errors import CapacityError, ConfigError, GraphError, NetworkStateError
 from ..graph import Graph
 from ..message import Message
 from ..registry import ComponentEntry, ComponentRegistry, default_registry

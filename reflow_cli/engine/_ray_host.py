@@ -232,7 +232,7 @@ class PartitionHost:
         self._ready.set()
 
     def _add_pools(self, registry: ComponentRegistry) -> None:
-        for node_id, pool in self.blueprint.get("pools", {}).items():
+        for pool in self.blueprint.get("pools", {}).values():
             workers = [self.handles[name] for name in pool["workers"]]
             actor = ReplicaPool(pool["inport"], pool["outports"], workers, pool["key"], pool["batch_size"])
             registry.register(pool["template"], actor, source="replicas", replace=True)

@@ -22,10 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
 from ..errors import PackBuildError, PackPlatformError
 from ._archive import Bundle, file_digest, write_bundle
-from ._manifest import MANIFEST_VERSION, PACK_ABI_VERSION, parse_manifest
+from ._manifest import parse_manifest
 from ._platform import (
     ANY,
     host_tag,
@@ -158,22 +157,7 @@ def build_pack(
         if not targets:
             targets[ANY] = {}
         files = {name: _hash(content) for name, content in sorted(members.items())}
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "name": source.name,
-            "version": source.version,
-            "reflow_pack_abi_version": PACK_ABI_VERSION,
-            "targets": targets,
-            "templates": sorted(meta),
-            "authors": source.authors,
-            "description": source.description,
-            "license": source.license,
-            "entrypoint": source.entrypoint,
-            "template_meta": meta,
-            "requires": source.requires,
-            "files": files,
-            "reflow_version": __version__,
-        }
+        manifest = source.manifest(meta, targets=targets, files=files)
         raw = _manifest_bytes(manifest)
         parse_manifest(raw, where)  # what we write must read back
         target_path = _output_path(output, bundle_name(source.name, source.version), Path.cwd())

@@ -42,7 +42,6 @@ from ._install import (
     unpack,
 )
 from ._manifest import (
-    MANIFEST_VERSION,
     PACK_ABI_VERSION,
     check_abi,
     parse_manifest,
@@ -137,22 +136,7 @@ _SOURCE_CACHE: dict[tuple[str, float], dict[str, Any]] = {}
 
 def source_manifest(source: PackSource, registrar: PackRegistrar) -> dict[str, Any]:
     """The manifest a source folder would build into (without ``files``: nothing is bundled)."""
-    meta = registrar.metadata()
-    return with_defaults({
-        "manifest_version": MANIFEST_VERSION,
-        "name": source.name,
-        "version": source.version,
-        "reflow_pack_abi_version": PACK_ABI_VERSION,
-        "targets": {"any": {}},
-        "templates": sorted(meta),
-        "authors": source.authors,
-        "description": source.description,
-        "license": source.license,
-        "entrypoint": source.entrypoint,
-        "template_meta": meta,
-        "requires": source.requires,
-        "files": {},
-    })
+    return with_defaults(source.manifest(registrar.metadata(), targets={"any": {}}, files={}))
 
 
 def _source_metadata(folder: Path) -> dict[str, Any]:

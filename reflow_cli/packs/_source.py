@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..errors import PackBuildError
+from ._abi import MANIFEST_VERSION, PACK_ABI_VERSION
 from ._manifest import pack_schema
 from ._registrar import PackRegistrar, call_entrypoint
 
@@ -73,6 +75,27 @@ class PackSource:
     requires: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     modules: dict[str, list[str]] = field(default_factory=dict)
+
+    def manifest(
+        self, meta: dict[str, Any], *, targets: dict[str, Any], files: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The ``manifest.json`` of this source with templates ``meta``, ``targets`` and member ``files``."""
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "name": self.name,
+            "version": self.version,
+            "reflow_pack_abi_version": PACK_ABI_VERSION,
+            "targets": targets,
+            "templates": sorted(meta),
+            "authors": self.authors,
+            "description": self.description,
+            "license": self.license,
+            "entrypoint": self.entrypoint,
+            "template_meta": meta,
+            "requires": self.requires,
+            "files": files,
+            "reflow_version": __version__,
+        }
 
     def code_paths(self) -> list[Path]:
         """The files and folders shipped under ``code/``."""
