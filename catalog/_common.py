@@ -34,6 +34,7 @@ __all__ = [
     "render_template",
     "rfc3339",
     "rfc3339_now",
+    "round_to",
     "schema",
     "strftime",
     "text_of",
@@ -454,3 +455,15 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno is not None and exc.strerror:
         return f"{exc.strerror} (os error {exc.errno})"
     return str(exc)
+
+
+def round_to(value: float, decimals: int) -> float:
+    """``value`` rounded to ``decimals`` places, halves away from zero (Rust's ``f64::round``)."""
+    factor = 10.0**decimals
+    scaled = value * factor
+    if not math.isfinite(scaled):
+        return value
+    fraction, whole = math.modf(scaled)
+    if abs(fraction) >= 0.5:
+        whole += math.copysign(1.0, scaled)
+    return whole / factor

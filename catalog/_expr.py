@@ -41,6 +41,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._common import round_to
+
 __all__ = ["Expression", "ExpressionError", "compile_expression", "evaluate", "render_value"]
 
 #: Longest expression accepted (characters) and most AST nodes in one.
@@ -254,17 +256,6 @@ def render_value(value: Any) -> str:
         return repr(value)
 
 
-def _round_half_away(value: float, digits: int = 0) -> float:
-    factor = 10.0**digits
-    scaled = value * factor
-    if not math.isfinite(scaled):
-        return value
-    fraction, whole = math.modf(scaled)
-    if abs(fraction) >= 0.5:
-        whole += math.copysign(1.0, scaled)
-    return whole / factor
-
-
 def _number_of(value: Any) -> float | int:
     if _is_number(value):
         return value
@@ -319,7 +310,7 @@ def _round(*args: Any) -> Any:
         raise TypeError(f"round() takes 1 or 2 arguments ({len(args)} given)")
     _need_numbers("round", args)
     digits = int(args[1]) if len(args) == 2 else 0
-    result = _round_half_away(float(args[0]), digits)
+    result = round_to(float(args[0]), digits)
     return int(result) if digits <= 0 and abs(result) < 2**63 else result
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from reflow_cli import Actor, Message, PortSpec
 
-from ._common import MISSING, get_field, json_text, schema, settings, to_number
+from ._common import MISSING, get_field, json_text, round_to, schema, settings, to_number
 
 __all__ = ["COMPONENTS", "round_to"]
 
@@ -29,18 +29,6 @@ _PRECISION = {
     "default": 10,
     "description": "Decimals the result is rounded to (halves away from zero).",
 }
-
-
-def round_to(value: float, decimals: int) -> float:
-    """``value`` rounded to ``decimals`` places, halves away from zero (Rust's ``f64::round``)."""
-    factor = 10.0**decimals
-    scaled = value * factor
-    if not math.isfinite(scaled):
-        return value
-    fraction, whole = math.modf(scaled)
-    if abs(fraction) >= 0.5:
-        whole += math.copysign(1.0, scaled)
-    return whole / factor
 
 
 def _describe(value: Any) -> str:

@@ -10,10 +10,8 @@ from typing import Any
 import typer
 
 from ._app import app
+from ._common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, err as _err
 
-EXIT_OK = 0
-EXIT_NOT_FOUND = 1
-EXIT_USAGE = 2
 
 catalog_app = typer.Typer(
     name="catalog",
@@ -21,10 +19,6 @@ catalog_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(catalog_app, name="catalog")
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _out(text: str) -> None:

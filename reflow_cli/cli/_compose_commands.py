@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
 
 from ._app import app
-
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+from ._common import EXIT_INVALID, EXIT_OK, write_output, err as _err
 
 
 class ComposeFormat(str, Enum):
@@ -20,10 +16,6 @@ class ComposeFormat(str, Enum):
 
     yaml = "yaml"
     json = "json"
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 @app.command()
@@ -70,15 +62,7 @@ def compose(
     if target is None:
         target = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"
     text = dump_spec(loaded.spec, "yaml") if target == "yaml" else dump_graph(loaded.graph)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _err(f"reflow compose: cannot write {output}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_USAGE) from None
+    write_output(text, output, "compose")
     if not quiet:
         for note in loaded.notes:
             _err(f"note: {note}")

@@ -12,17 +12,11 @@ from typing import Any
 import typer
 
 from ._app import app
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err as _err
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 trace_app = typer.Typer(name="trace", help="Read trace files written by `reflow run --trace`.", no_args_is_help=True)
 app.add_typer(trace_app)
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 @trace_app.command("summary")
@@ -119,7 +113,7 @@ def tap(
     """
     from ..runner import RunControl, pipeline_network, run_to_end, tap_node
     from ..trace import event_json
-    from ._run_commands import _EXIT_BY_REASON, _describe_failure
+    from ._run_commands import _EXIT_BY_REASON, report_unfinished
 
     loaded = _load_spec(file, sets)
     node, ports = _tap_target(loaded, target, file)
@@ -159,10 +153,5 @@ def tap(
         where = ", ".join(f"{node}.{port}" for port in ports)
         why = f"stopped at --limit {limit}" if outcome.reason == "limit" else outcome.reason
         _err(f"reflow tap: {printed[0]:,} message(s) from {where}; {why} after {outcome.elapsed_s:.2f} s")
-    if outcome.reason == "failed":
-        _err(_describe_failure(outcome))
-    elif outcome.reason == "stalled":
-        _err(f"error: the pipeline {outcome.status.describe()}")
-    elif outcome.reason == "timeout":
-        _err(f"error: still running after --timeout {timeout:g} s")
+    report_unfinished(outcome, timeout)
     raise typer.Exit(code)

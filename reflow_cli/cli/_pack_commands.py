@@ -11,9 +11,8 @@ from typing import Any
 import typer
 
 from ._app import app
+from ._common import EXIT_FAILED, err as _err
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 
 pack_app = typer.Typer(
     name="pack",
@@ -21,10 +20,6 @@ pack_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(pack_app, name="pack")
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _fail(command: str, exc: Exception) -> typer.Exit:

@@ -11,11 +11,9 @@ from typing import Any
 import typer
 
 from ._app import app
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err as _err
 
 #: ``reflow run`` exit codes (documented in docs/cli.md).
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_STALLED = 3
 EXIT_TIMEOUT = 124
 EXIT_SIGINT = 130
@@ -31,10 +29,6 @@ _EXIT_BY_REASON = {
     "SIGTERM": EXIT_SIGTERM,
     "cancelled": EXIT_FAILED,
 }
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _load(files: list[Path], sets: list[str]) -> Any:
@@ -81,6 +75,16 @@ def _describe_failure(outcome: Any) -> str:
         return f"error: the run failed: {outcome.status.describe()}"
     inputs = ", ".join(f"{port}={data!r}"[:200] for port, data in failure.inputs.items()) or "(no input)"
     return f"error: node {failure.node!r} ({failure.component}) failed: {failure.error}\n  input: {inputs}"
+
+
+def report_unfinished(outcome: Any, timeout: float | None) -> None:
+    """Say on stderr why a run did not complete (failed, stalled or timed out); nothing otherwise."""
+    if outcome.reason == "failed":
+        _err(_describe_failure(outcome))
+    elif outcome.reason == "stalled":
+        _err(f"error: the pipeline {outcome.status.describe()}")
+    elif outcome.reason == "timeout":
+        _err(f"error: still running after --timeout {timeout:g} s")
 
 
 def _metrics_server(address: str | None) -> Any:
@@ -194,12 +198,7 @@ def run(
             _err(line)
         if trace is not None:
             _err(f"trace: {outcome.trace_events:,} events written to {trace}")
-    if outcome.reason == "failed":
-        _err(_describe_failure(outcome))
-    elif outcome.reason == "stalled":
-        _err(f"error: the pipeline {outcome.status.describe()}")
-    elif outcome.reason == "timeout":
-        _err(f"error: still running after --timeout {timeout:g} s")
+    report_unfinished(outcome, timeout)
     if outcome.stats.failures and outcome.reason != "failed" and not quiet:
         skipped = sum(node.skipped for node in outcome.stats.nodes.values())
         lettered = sum(node.dead_lettered for node in outcome.stats.nodes.values())

@@ -11,10 +11,7 @@ from typing import Any
 import typer
 
 from ._app import app
-
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+from ._common import EXIT_INVALID, EXIT_OK, write_output, err as _err
 
 
 class DiagnosticsFormat(str, Enum):
@@ -42,10 +39,6 @@ def _parse_size(text: str) -> int:
     if match is None or (match.group(2) or "").lower() not in _UNITS:
         raise typer.BadParameter(f"{text!r} is not a size; write bytes (16777216) or with a unit (16MiB, 500k)")
     return int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _excerpt(diagnostic: Any, cache: dict[str, list[str] | None]) -> str:
@@ -177,15 +170,7 @@ def convert(
         text = dump_spec(loaded.spec, "yaml")
     else:
         text = dump_graph(spec_to_graph(loaded.spec))
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _err(f"reflow convert: cannot write {output}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_USAGE) from None
+    write_output(text, output, "convert")
     raise typer.Exit(EXIT_OK)
 
 

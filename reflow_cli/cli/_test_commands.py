@@ -9,10 +9,7 @@ from pathlib import Path
 import typer
 
 from ._app import app
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 class ReportFormat(str, Enum):
