@@ -688,37 +688,44 @@ _RULE_OPERATORS = (
     "not_empty",
 )
 
-_RULES_SCHEMA: dict[str, Any] = {
-    "type": ["object", "null"],
-    "description": (
-        "Rules instead of one condition: {type: IF (all groups) | OR (any group), groups: [{connector: "
-        "AND | OR, rules: [{field, operator, value}]}]}. A rule on a missing field is false; no groups is false."
-    ),
-    "properties": {
-        "type": {"type": "string", "enum": ["IF", "AND", "OR"], "default": "IF"},
-        "groups": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "connector": {"type": "string", "enum": ["AND", "OR"], "default": "AND"},
-                    "rules": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "field": {"type": "string"},
-                                "operator": {"type": "string", "enum": list(_RULE_OPERATORS)},
-                                "value": {},
-                            },
-                            "required": ["operator"],
-                        },
+def rule_groups_schema(description: str, operators: tuple[str, ...], *, with_expression: bool = False) -> dict[str, Any]:
+    """The JSON Schema of rule groups: ``{type: IF|AND|OR, groups: [{connector, rules: [...]}]}``.
+
+    ``operators`` are the operators a rule may name; ``with_expression`` also allows
+    rules that are a bare ``{expression}`` (then ``operator`` is optional).
+    """
+    rule: dict[str, Any] = {
+        "type": "object",
+        "properties": {"field": {"type": "string"}, "operator": {"type": "string", "enum": list(operators)}, "value": {}},
+    }
+    if with_expression:
+        rule["properties"]["expression"] = {"type": "string"}
+    else:
+        rule["required"] = ["operator"]
+    return {
+        "type": ["object", "null"],
+        "description": description,
+        "properties": {
+            "type": {"type": "string", "enum": ["IF", "AND", "OR"], "default": "IF"},
+            "groups": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "connector": {"type": "string", "enum": ["AND", "OR"], "default": "AND"},
+                        "rules": {"type": "array", "items": rule},
                     },
                 },
             },
         },
-    },
-}
+    }
+
+
+_RULES_SCHEMA = rule_groups_schema(
+    "Rules instead of one condition: {type: IF (all groups) | OR (any group), groups: [{connector: "
+    "AND | OR, rules: [{field, operator, value}]}]}. A rule on a missing field is false; no groups is false.",
+    _RULE_OPERATORS,
+)
 
 
 def evaluate_rules(rules: Mapping[str, Any], data: Any) -> bool:
@@ -992,57 +999,32 @@ class _RuleSet:
         return not either  # IF: every group matched (also none); OR: none did
 
 
-_ENGINE_RULES_SCHEMA: dict[str, Any] = {
-    "type": ["object", "null"],
-    "description": (
-        "{type: IF (every group) | OR (any group), groups: [{connector: AND | OR, rules: [{field, operator, value} "
-        "or {expression}]}], actions: {setProperty: [{key, value} or {key, expression}], setOutput: [{port, value}]}}. "
-        "Operators: is, is_not, contains, not_contains, greater_than, less_than, greater_equal, less_equal, empty, "
-        "not_empty, between (value [min, max], inclusive), expression (value: an expression). A rule without "
-        "field tests the whole data; a rule on a missing field is false. IF with no groups matches; OR with none does not."
-    ),
+_ENGINE_RULES_SCHEMA = rule_groups_schema(
+    "{type: IF (every group) | OR (any group), groups: [{connector: AND | OR, rules: [{field, operator, value} "
+    "or {expression}]}], actions: {setProperty: [{key, value} or {key, expression}], setOutput: [{port, value}]}}. "
+    "Operators: is, is_not, contains, not_contains, greater_than, less_than, greater_equal, less_equal, empty, "
+    "not_empty, between (value [min, max], inclusive), expression (value: an expression). A rule without "
+    "field tests the whole data; a rule on a missing field is false. IF with no groups matches; OR with none does not.",
+    _ENGINE_OPERATORS,
+    with_expression=True,
+)
+_ENGINE_RULES_SCHEMA["properties"]["actions"] = {
+    "type": "object",
     "properties": {
-        "type": {"type": "string", "enum": ["IF", "AND", "OR"], "default": "IF"},
-        "groups": {
+        "setProperty": {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {
-                    "connector": {"type": "string", "enum": ["AND", "OR"], "default": "AND"},
-                    "rules": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "field": {"type": "string"},
-                                "operator": {"type": "string", "enum": list(_ENGINE_OPERATORS)},
-                                "value": {},
-                                "expression": {"type": "string"},
-                            },
-                        },
-                    },
-                },
+                "properties": {"key": {"type": "string"}, "value": {}, "expression": {"type": "string"}},
+                "required": ["key"],
             },
         },
-        "actions": {
-            "type": "object",
-            "properties": {
-                "setProperty": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"key": {"type": "string"}, "value": {}, "expression": {"type": "string"}},
-                        "required": ["key"],
-                    },
-                },
-                "setOutput": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"port": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_\\-]*$"}, "value": {}},
-                        "required": ["port"],
-                    },
-                },
+        "setOutput": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"port": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_\\-]*$"}, "value": {}},
+                "required": ["port"],
             },
         },
     },
