@@ -1,7 +1,8 @@
 """Run every benchmark in one go and summarise the targets.
 
 Runs, each as a subprocess: the core runtime's ``chain.py`` (both queue
-backends), ``floor.py``, ``burst.py``, ``wide.py`` and ``queue_bench.py``;
+backends), ``floor.py``, ``burst.py``, ``wide.py``, ``queue_bench.py`` and
+``threaded.py``;
 ``startup.py`` and ``validate.py`` (the CLI); ``compose.py``;
 ``observability.py``; ``catalog_lines.py``; ``packs.py`` and
 ``ray_executor.py`` (skipped, saying so, when their extra is not installed);
@@ -54,6 +55,7 @@ def scripts(quick: bool) -> list[tuple[str, list[str], float]]:
         ("burst", ["burst.py", *q], 1800),
         ("wide", ["wide.py", *q], 900),
         ("queue_bench", ["queue_bench.py", *queue_args], 900),
+        ("threaded", ["threaded.py", *q], 600),
         ("startup", ["startup.py", *q], 300),
         ("validate", ["validate.py", *q], 300),
         ("compose", ["compose.py", *q], 300),

@@ -42,6 +42,7 @@ from ._policies import ErrorPolicy
 from ._ports import Edge, Inport
 from ._scheduler import PARK_INPUT, PARK_NONE, PARK_SPACE, Scheduler
 from ._streams import current_scheduler
+from ._threaded import ThreadedTicks
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._run import TrioRun
@@ -132,6 +133,7 @@ class NodeRuntime:
         "stopped",
         "leftover",
         "tick_scope",
+        "threaded",
         "_has_input",
         "_batch",
         "_rr",
@@ -192,6 +194,7 @@ class NodeRuntime:
         self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
         self.tick_scope: trio.CancelScope | None = None  # the async tick running now, if any
         self._rr = 0
+        self.threaded = ThreadedTicks(self) if self.mode == "threaded" else None
         self._bind_input_strategy()
 
     # -- wiring (compile time) -------------------------------------------------------
@@ -273,6 +276,8 @@ class NodeRuntime:
                 await self.sched.park(self, PARK_INPUT)
         elif self.mode == "sync":
             await self._loop_sync()
+        elif self.threaded is not None:
+            await self.threaded.loop()
         else:
             await self._loop_one_by_one()
 
@@ -341,7 +346,7 @@ class NodeRuntime:
                 await checkpoint()  # let the nodes we just fed run
 
     async def _loop_one_by_one(self) -> None:
-        """Async, threaded and batch actors: one tick (or one batch) at a time, awaiting each."""
+        """Async and batch actors: one tick (or one batch) at a time, awaiting each."""
         await greenback.ensure_portal()  # routing may block on full inports from sync code
         mode = self.mode
         hub = self.hub
@@ -363,9 +368,7 @@ class NodeRuntime:
             with trio.CancelScope() as scope:
                 self.tick_scope = scope
                 try:
-                    if mode == "threaded":
-                        await trio.to_thread.run_sync(self.run_fn, ctx)
-                    elif mode == "batch":
+                    if mode == "batch":
                         await self.actor.run_batch(ctx, items)
                     else:
                         await self.run_fn(ctx)
@@ -373,6 +376,7 @@ class NodeRuntime:
                     if mode == "batch":
                         self._batch_failed(items, describe_exception(exc))
                     else:
+                        self.ticks += 1
                         self._raised(ctx, exc)
                 else:
                     self.ticks += count - 1
@@ -789,7 +793,7 @@ class NodeRuntime:
         through the trio thread.
         """
         if _get_ident() != self.sched.trio_ident:
-            trio.from_thread.run(self.send_async, port, message, inputs, trio_token=self.sched.token)
+            trio.from_thread.run(self._send_from_worker, port, message, inputs, trio_token=self.sched.token)
         elif self._enqueue(port, message, inputs):
             self.flush()
 
@@ -804,6 +808,12 @@ class NodeRuntime:
         async with self._send_lock:
             if self._enqueue(port, message, inputs):
                 await self.flush_async()
+
+    async def _send_from_worker(self, port: str, message: Message, inputs: dict[str, Any]) -> None:
+        """``ctx.send`` from a worker thread: after the outputs of the ticks that ended before it (FIFO)."""
+        if self.threaded is not None:
+            self.threaded.end_ran()
+        await self.send_async(port, message, inputs)
 
     def _enqueue(self, port: str, message: Message, inputs: dict[str, Any]) -> bool:
         """Put a sent packet in the outbox; False when its port is not connected (nothing to push)."""

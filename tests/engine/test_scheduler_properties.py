@@ -1,4 +1,4 @@
-"""Property tests for the scheduler: random DAGs with random capacities deliver everything and complete."""
+"""Property tests for the scheduler: random DAGs of sync, async and threaded nodes with random capacities deliver everything and complete."""
 
 from __future__ import annotations
 
@@ -22,8 +22,24 @@ class Tag(Actor):
         ctx.done({"out": Message.array([*path, ctx.node_id])})
 
 
+class AsyncTag(Tag):
+    """Tag as an async tick."""
+
+    async def run(self, ctx):  # type: ignore[no-untyped-def,override]
+        Tag.run(self, ctx)
+
+
+class ThreadedTag(Tag):
+    """Tag in a worker thread (several ticks per hand-off when they are short)."""
+
+    threaded = True
+
+
+KINDS = {"sync": Tag, "async": AsyncTag, "threaded": ThreadedTag}
+
+
 @st.composite
-def dags(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]], list[int], int]:
+def dags(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]], list[int], int, list[str]]:
     size = draw(st.integers(2, 7))
     edges = []
     for target in range(1, size):
@@ -31,7 +47,8 @@ def dags(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]], list[int], int]:
         edges += [(source, target) for source in sorted(sources)]
     capacities = draw(st.lists(st.integers(1, 5), min_size=size, max_size=size))
     packets = draw(st.integers(1, 40))
-    return size, edges, capacities, packets
+    kinds = draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=size, max_size=size))
+    return size, edges, capacities, packets, kinds
 
 
 def paths(size: int, edges: list[tuple[int, int]]) -> list[list[str]]:
@@ -54,14 +71,15 @@ def paths(size: int, edges: list[tuple[int, int]]) -> list[list[str]]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dags())
-def test_random_dags_deliver_every_packet_along_every_path(dag: tuple[int, list[tuple[int, int]], list[int], int]) -> None:
-    size, edges, capacities, packets = dag
+def test_random_dags_deliver_every_packet_along_every_path(dag: tuple[int, list[tuple[int, int]], list[int], int, list[str]]) -> None:
+    size, edges, capacities, packets, kinds = dag
     net = Network()
     collect = Collect()
-    net.register_actor("tag", Tag())
+    for kind, actor in KINDS.items():
+        net.register_actor(kind, actor())
     net.register_actor("col", collect)
     for i in range(size):
-        net.add_node(f"n{i}", "tag")
+        net.add_node(f"n{i}", kinds[i])
     net.add_node("sink", "col")
     has_out = {source for source, _ in edges}
     for source, target in edges:
