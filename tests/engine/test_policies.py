@@ -86,6 +86,24 @@ def test_skip_goes_on_and_counts(policy: str) -> None:
     assert [e["error"] for e in failures(events)] == [f"ValueError: odd {n}" for n in (1, 3, 5, 7, 9)]
 
 
+class AsyncFailsOnOdd(FailsOnOdd):
+    async def run(self, ctx: Any) -> None:  # type: ignore[override]
+        FailsOnOdd.run(self, ctx)
+
+
+class ThreadedFailsOnOdd(FailsOnOdd):
+    threaded = True
+
+
+@pytest.mark.parametrize("actor", [FailsOnOdd, AsyncFailsOnOdd, ThreadedFailsOnOdd], ids=["sync", "async", "threaded"])
+def test_a_raising_tick_counts_as_a_tick_in_every_actor_kind(actor: type[Actor]) -> None:
+    net, out, _ = network(actor(), on_error="skip")
+    assert net.run(timeout=10)
+    assert out.items == [0, 2, 4, 6, 8]
+    stats = net.stats().nodes["w"]
+    assert stats.ticks == stats.ok + stats.skipped + stats.dead_lettered == 10
+
+
 def test_dead_letter_goes_to_a_connected_error_port() -> None:
     net, out, errors = network(FailsOnOdd(), wire_error=True, on_error="dead_letter")
     events = net.events()
