@@ -43,6 +43,7 @@ from ._ports import Edge, Inport
 from ._scheduler import PARK_INPUT, PARK_NONE, PARK_SPACE, Scheduler
 from ._streams import current_scheduler
 from ._threaded import ThreadedTicks
+from ..tick_timing import TickTimer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._run import TrioRun
@@ -442,11 +443,13 @@ class NodeRuntime:
 
     def _run_ticks(self, port: str, items: list[Any]) -> None:
         """Run one tick per item on ``port``, leaving the outputs in the outbox (the hot loop)."""
+        if self.hub.active:  # someone watches: time every tick (the same ticks, a little slower)
+            self._run_each([{port: message} for message in items], timed=True)
+            return
         run = self.run_fn
         outbox_get = self.outbox.get
         self.ticks += len(items)
         remaining = iter(items)
-        started = _perf() if self.hub.active else 0.0
         try:
             for message in remaining:
                 ctx = TickContext(self, {port: message})
@@ -467,17 +470,48 @@ class NodeRuntime:
                                 self._error_port_packet(out, ctx.inputs)
                 else:
                     self._finish(ctx, count=False)
-        except BaseException:
-            self.leftover.extend(remaining)
+        except BaseException:  # the run failed or was cancelled
+            self._not_started(list(remaining))
             raise
-        if started:
-            self._publish_ticks(len(items), _perf() - started)
 
-    def _publish_ticks(self, ticks: int, seconds: float) -> None:
+    def _run_each(self, batch: list[dict[str, Any]], timed: bool) -> None:
+        """Run one tick per inputs, in order; ``timed``: time each and publish a ``TickBatch`` with their histogram."""
+        run = self.run_fn
+        timer = TickTimer() if timed else None
+        self.ticks += len(batch)
+        started = _perf()
+        begun = 0
+        try:
+            for inputs in batch:
+                ctx = TickContext(self, inputs)
+                tick_started = _perf()
+                begun += 1
+                try:
+                    run(ctx)
+                except Exception as exc:
+                    self._raised(ctx, exc)
+                else:
+                    self._finish(ctx, count=False)
+                if timer is not None:
+                    timer.add(_perf() - tick_started)
+        except BaseException:
+            self._not_started(batch[begun:])
+            raise
+        if timer is not None:
+            self._publish_ticks(len(batch), _perf() - started, timer)
+
+    def _not_started(self, inputs: list[Any]) -> None:
+        """Inputs taken for ticks that never ran (the run failed or was cancelled): no ticks, undelivered."""
+        self.ticks -= len(inputs)
+        self.leftover.extend(inputs)
+
+    def _publish_ticks(self, ticks: int, seconds: float, timer: TickTimer | None = None) -> None:
         """A ``TickBatch`` event: how long ``ticks`` ticks took (for tick-latency figures in traces)."""
-        self.hub.publish(
-            {"_type": "TickBatch", "actorId": self.id, "ticks": ticks, "seconds": seconds, "timestamp": now_ms()}
-        )
+        event: dict[str, Any] = {"_type": "TickBatch", "actorId": self.id, "ticks": ticks, "seconds": seconds}
+        if timer is not None:
+            event.update(timer.fields())
+        event["timestamp"] = now_ms()
+        self.hub.publish(event)
 
     def _batch_single(self) -> None:
         inport = self.inport_list[0]
@@ -531,24 +565,7 @@ class NodeRuntime:
             count = limit
         names = [p.name for p in ports]
         columns = [self._pop(p, count) for p in ports]
-        rows = iter(zip(*columns))
-        run = self.run_fn
-        self.ticks += count
-        started = _perf() if self.hub.active else 0.0
-        try:
-            for row in rows:
-                ctx = TickContext(self, dict(zip(names, row)))
-                try:
-                    run(ctx)
-                except Exception as exc:
-                    self._raised(ctx, exc)
-                    continue
-                self._finish(ctx, count=False)
-        except BaseException:
-            self.leftover.extend(dict(zip(names, row)) for row in rows)
-            raise
-        if started:
-            self._publish_ticks(count, _perf() - started)
+        self._run_each([dict(zip(names, row)) for row in zip(*columns)], timed=self.hub.active)
         self.flush()
         return count
 

@@ -29,6 +29,7 @@ import greenback
 import trio
 
 from ..actor import _DONE, _OPEN, TickContext
+from ..tick_timing import TickTimer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..message import Message
@@ -102,7 +103,8 @@ class ThreadedTicks:
                 # not cancellable once the worker has it (a thread cannot be interrupted):
                 # a long-running threaded tick polls ctx.stopping instead
                 self.taken = batch
-                ran, failure, worked_s = await trio.to_thread.run_sync(self.run_in_worker, contexts)
+                timer = TickTimer() if hub.active else None
+                ran, failure, worked_s = await trio.to_thread.run_sync(self.run_in_worker, contexts, timer)
                 self.taken = []
                 self.tick_s += _SMOOTHING * (worked_s / ran - self.tick_s)
                 self.prefetched.extendleft(ctx.inputs for ctx in reversed(contexts[ran:]))
@@ -110,7 +112,7 @@ class ThreadedTicks:
                 if failure is not None:
                     self._end_in_trio(*failure)
                 if hub.active:
-                    node._publish_ticks(ran, _perf() - started)
+                    node._publish_ticks(ran, _perf() - started, timer)
                 node.flush()
                 if hub.active:
                     hub.wake_readers()
@@ -124,23 +126,32 @@ class ThreadedTicks:
             self.prefetched.clear()
             raise
 
-    def run_in_worker(self, contexts: list[TickContext]) -> tuple[int, tuple[TickContext, Exception | None] | None, float]:
+    def run_in_worker(
+        self, contexts: list[TickContext], timer: TickTimer | None
+    ) -> tuple[int, tuple[TickContext, Exception | None] | None, float]:
         """(worker thread) Run ticks in order until one must be ended on the trio thread.
 
         Returns how many ran, the tick to end on the trio thread (with the
-        exception it raised, if any) or None, and the seconds spent.
+        exception it raised, if any) or None, and the seconds spent. With a
+        ``timer``, each tick's time goes into it too.
         """
         run = self.node.run_fn
         ended = self.ended
         outbox = self.node.outbox
-        started = _perf()
+        started = tick_started = _perf()
         for index, ctx in enumerate(contexts, 1):
             try:
                 run(ctx)
             except Exception as exc:
-                return index, (ctx, exc), _perf() - started
-            if not _plain_end(ctx, outbox):
-                return index, (ctx, None), _perf() - started
+                failure: tuple[TickContext, Exception | None] | None = (ctx, exc)
+            else:
+                failure = None if _plain_end(ctx, outbox) else (ctx, None)
+            now = _perf()
+            if timer is not None:
+                timer.add(now - tick_started)
+            tick_started = now
+            if failure is not None:
+                return index, failure, now - started
             ended.append(ctx)
         return len(contexts), None, _perf() - started
 

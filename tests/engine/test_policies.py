@@ -73,6 +73,9 @@ def test_fail_stops_the_run_at_the_first_failure() -> None:
     assert status == RunState.FAILED
     assert status.failure is not None and status.failure.error == "ValueError: odd 1"
     assert len(failures(events)) == 1
+    stats = net.stats()
+    assert stats.nodes["w"].ticks == 2  # 0 done, 1 failed; 2..9 never started
+    assert stats.undelivered >= 8  # and are reported, not lost silently
 
 
 @pytest.mark.parametrize("policy", ["skip", "continue"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from reflow_cli import Message, Network
+from reflow_cli import Actor, Message, Network
 from reflow_cli.runner import run_to_end
 from reflow_cli.trace_summary import (
     TraceFormatError,
@@ -16,6 +18,8 @@ from reflow_cli.trace_summary import (
     summarise_trace,
     weighted_percentiles,
 )
+
+from tests.actors import Collect
 
 from ._cli import reflow
 from .slow_actors import FailOnOdd, stalled_network
@@ -51,6 +55,57 @@ def test_tick_latency_comes_from_tick_batches(stalled_trace: Path) -> None:
     assert sink.p50 is not None and 0.009 <= sink.p50 < 0.5  # each tick awaits 10 ms
     assert sink.p50 <= sink.p90 <= sink.p99 <= sink.max  # type: ignore[operator]
     assert summary.latency.ticks == 41  # the flood's one long tick, and the sink's
+
+
+class SlowOnce(Actor):
+    """Forwards at once, but takes 200 ms over one chosen packet."""
+
+    inports = ["in"]
+    outports = ["out"]
+
+    def __init__(self, slow_on: int, threaded: bool = False) -> None:
+        self.slow_on = slow_on
+        self.threaded = threaded
+
+    def run(self, ctx: Any) -> None:
+        if ctx.inputs["in"]["data"] == self.slow_on:
+            time.sleep(0.2)
+        ctx.done({"out": ctx.inputs["in"]})
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["sync", "threaded"])
+def test_one_slow_tick_in_a_fast_batch_shows_as_the_max_not_as_the_median(tmp_path: Path, threaded: bool) -> None:
+    net = Network()
+    net.register_actor("mid", SlowOnce(slow_on=50, threaded=threaded))
+    net.register_actor("sink", Collect())
+    net.add_node("mid", "mid")
+    net.add_node("sink", "sink")
+    net.add_connection("mid", "out", "sink", "in")
+    for i in range(100):
+        net.add_initial("mid", "in", Message.integer(i))
+    path = tmp_path / "trace.jsonl"
+    assert run_to_end(net, trace=path, handle_signals=False).reason == "complete"
+    batches = [e for e in map(json.loads, path.read_text().splitlines()) if e["_type"] == "TickBatch" and e["actorId"] == "mid"]
+    assert all("histogram" in e and "maxSeconds" in e for e in batches)
+    latency = summarise_trace(path).nodes["mid"].latency
+    assert latency.ticks == 100
+    assert latency.max is not None and 0.2 <= latency.max < 1.0  # the slow tick, as it was
+    assert latency.p50 is not None and latency.p50 < 0.001  # the other 99 were fast
+    assert latency.p90 is not None and latency.p90 < 0.001
+    assert latency.mean is not None and 0.002 <= latency.mean < 0.02  # the exact mean: 200 ms over 100 ticks
+
+
+def test_a_histogram_bucket_counts_at_the_batch_mean_clamped_into_it(tmp_path: Path) -> None:
+    events = [
+        {"_type": "TickBatch", "actorId": "n", "ticks": 3, "seconds": 0.3,
+         "maxSeconds": 0.25, "histogram": [[1e-05, 2], [0.5, 1]], "timestamp": 1},
+        {"_type": "TickBatch", "actorId": "n", "ticks": 2, "seconds": 0.004, "timestamp": 2},  # no histogram: the mean
+    ]
+    latency = summarise_events(json.dumps(e) for e in events).nodes["n"].latency
+    assert latency.ticks == 5
+    # 2 ticks in (5 µs, 10 µs]: the mean 100 ms clamped to 10 µs; 1 in (200 ms, 500 ms]: at 200 ms; 2 at 2 ms
+    assert weighted_percentiles([(1e-05, 2), (0.2, 1), (0.002, 2)], [50]) == [latency.p50]
+    assert latency.max == 0.25 and latency.mean == pytest.approx(0.304 / 5)
 
 
 def test_weighted_percentiles_count_each_tick_of_a_batch() -> None:
