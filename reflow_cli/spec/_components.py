@@ -114,6 +114,11 @@ class ComponentResolver:
             return Resolved(problems=[("E010", f"could not look up component {component!r}: {_short_error(exc)}",
                                        "the component catalog or a pack failed to load")])
         if entry is None:
+            from ..catalog import not_ported_message
+
+            if not_ported_message(component) is not None:
+                return Resolved(problems=[("E010", f"component {component!r} exists in offbit-reflow but is not ported "
+                                           "yet", "see docs/catalog.md#not-ported")])
             close = suggest(component, self._known_ids())
             hint = (
                 f"did you mean {close!r}?"

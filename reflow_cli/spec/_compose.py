@@ -244,8 +244,7 @@ def _compose(
         if process_id in shared_resolved:
             return shared_resolved[process_id].spec
         namespace, _, node = process_id.partition("/")
-        found = resolved_by_namespace.get(namespace, {}).get(node)
-        return None if found is None else found.spec
+        return _inner_spec(loader, resolved_by_namespace.get(namespace, {}), node)
 
     cross: list[CrossConnection] = []
     for connection in connections:
@@ -466,3 +465,15 @@ def compose_paths(
         wires = [_Connection(text, None, i) for i, text in enumerate(connections)]
         return _compose(loader, first, COMMAND_LINE, name, parts, wires, [], overrides, (), None, [])
 
+
+def _inner_spec(loader: Any, resolved: dict[str, Any], node: str) -> ComponentSpec | None:
+    """The component of ``node`` in a part, through its subgraphs (``clean/priced`` is ``priced`` inside ``clean``)."""
+    outer, _, inner = node.partition("/")
+    found = resolved.get(outer)
+    if found is None:
+        return None
+    if not inner:
+        return found.spec
+    if found.include is None:
+        return None
+    return _inner_spec(loader, loader.resolved.get(_key(found.include.path), {}), inner)

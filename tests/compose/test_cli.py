@@ -136,6 +136,24 @@ def test_a_wrong_port_is_e012(example: Path) -> None:
     assert "<command line>:1:17: error[E012]: " in result.stderr and "has no inport 'inputs'" in result.stderr
 
 
+def test_ports_of_nodes_inside_a_subgraph_are_checked(example: Path) -> None:
+    # ingest/clean is a subgraph: its inner node ingest/clean/priced is a tpl_filter, ports known
+    result = reflow("compose", "ingest.yaml", "report.yaml", "--connect",
+                    "ingest/clean/priced.outptu -> report/total.input", cwd=example)
+    assert result.returncode == 1
+    assert "error[E012]" in result.stderr and "'ingest/clean/priced' (tpl_filter) has no outport 'outptu'" in result.stderr
+    assert "did you mean 'output'?" in result.stderr and "nothing written" in result.stderr
+    write(example, "inner.yaml", """
+        version: 1
+        graphs: [ingest.yaml, report.yaml]
+        connections:
+          - ingest/clean/priced.outptu -> report/total.input
+        """)
+    result = reflow("validate", "inner.yaml", cwd=example)
+    assert result.returncode == 1
+    assert "inner.yaml:4:5: error[E012]" in result.stdout and "has no outport 'outptu'" in result.stdout
+
+
 def test_two_graphs_with_one_name_point_at_the_second_ones_name(example: Path) -> None:
     (example / "again.yaml").write_text((example / "report.yaml").read_text())
     result = reflow("compose", "report.yaml", "again.yaml", cwd=example)

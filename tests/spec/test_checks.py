@@ -106,6 +106,14 @@ def test_unknown_components_get_a_hint_from_the_registry(tmp_path: Path) -> None
     assert [(d.code, d.hint) for d in found] == [("E010", "did you mean 'tpl_filter'?")]
 
 
+def test_a_reference_id_not_ported_yet_says_so(tmp_path: Path) -> None:
+    found = check(tmp_path, "nodes:\n  s: {component: tpl_sdf_box}\n")
+    assert [(d.code, d.message, d.hint) for d in found] == [
+        ("E010", "node 's': component 'tpl_sdf_box' exists in offbit-reflow but is not ported yet",
+         "see docs/catalog.md#not-ported")
+    ]
+
+
 def test_a_broken_catalog_is_reported_not_raised(tmp_path: Path) -> None:
     reg = ComponentRegistry()
 
