@@ -19,22 +19,30 @@ BUCKET_BOUNDS: tuple[float, ...] = tuple(float(f"{m}e{e}") for e in range(-6, 3)
 
 
 class TickTimer:
-    """Collects the durations of one batch's ticks."""
+    """Collects the durations of one batch's ticks (cheap for the one-tick batches of a quiet graph)."""
 
     __slots__ = ("counts", "max_s")
 
     def __init__(self) -> None:
-        self.counts = [0] * (len(BUCKET_BOUNDS) + 1)  # the last one: over the largest bound
+        self.counts: dict[int, int] = {}  # bucket index -> ticks; index len(BUCKET_BOUNDS): over the largest bound
         self.max_s = 0.0
 
     def add(self, seconds: float) -> None:
         """Count one tick that took ``seconds``."""
-        self.counts[bisect_left(BUCKET_BOUNDS, seconds)] += 1
+        index = bisect_left(BUCKET_BOUNDS, seconds)
+        counts = self.counts
+        counts[index] = counts.get(index, 0) + 1
         if seconds > self.max_s:
             self.max_s = seconds
 
     def fields(self) -> dict[str, object]:
-        """``maxSeconds`` and ``histogram`` for a ``TickBatch`` event (the top bucket is bounded by the max)."""
-        bounds = (*BUCKET_BOUNDS, self.max_s)
-        histogram = [[bounds[i], count] for i, count in enumerate(self.counts) if count]
+        """``maxSeconds`` and ``histogram`` for a ``TickBatch`` event (the top bucket is bounded by the max).
+
+        Nothing for a batch of one tick: its ``seconds`` already say it all.
+        """
+        counts = self.counts
+        if len(counts) == 1 and next(iter(counts.values())) == 1:
+            return {}
+        top = len(BUCKET_BOUNDS)
+        histogram = [[BUCKET_BOUNDS[i] if i < top else self.max_s, counts[i]] for i in sorted(counts)]
         return {"maxSeconds": self.max_s, "histogram": histogram}

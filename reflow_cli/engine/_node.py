@@ -442,14 +442,16 @@ class NodeRuntime:
     # -- batches (sync actors) ------------------------------------------------------------------
 
     def _run_ticks(self, port: str, items: list[Any]) -> None:
-        """Run one tick per item on ``port``, leaving the outputs in the outbox (the hot loop)."""
-        if self.hub.active:  # someone watches: time every tick (the same ticks, a little slower)
-            self._run_each([{port: message} for message in items], timed=True)
-            return
+        """Run one tick per item on ``port``, leaving the outputs in the outbox (the hot loop).
+
+        While someone subscribes to events, each tick is timed too (see ``tick_timing``).
+        """
         run = self.run_fn
         outbox_get = self.outbox.get
+        timer = TickTimer() if self.hub.active else None
         self.ticks += len(items)
         remaining = iter(items)
+        started = tick_started = _perf() if timer is not None else 0.0
         try:
             for message in remaining:
                 ctx = TickContext(self, {port: message})
@@ -457,34 +459,39 @@ class NodeRuntime:
                     run(ctx)
                 except Exception as exc:
                     self._raised(ctx, exc)
-                    continue
-                # inlined _finish for the common case: done() with outputs
-                if ctx._status == _DONE:
-                    outputs = ctx._outputs
-                    if outputs:
-                        for out_port, out in outputs.items():
-                            pending = outbox_get(out_port)
-                            if pending is not None and out is not None:
-                                pending.append(out)
-                            elif out is not None and out_port == "error":
-                                self._error_port_packet(out, ctx.inputs)
                 else:
-                    self._finish(ctx, count=False)
+                    # inlined _finish for the common case: done() with outputs
+                    if ctx._status == _DONE:
+                        outputs = ctx._outputs
+                        if outputs:
+                            for out_port, out in outputs.items():
+                                pending = outbox_get(out_port)
+                                if pending is not None and out is not None:
+                                    pending.append(out)
+                                elif out is not None and out_port == "error":
+                                    self._error_port_packet(out, ctx.inputs)
+                    else:
+                        self._finish(ctx, count=False)
+                if timer is not None:
+                    now = _perf()
+                    timer.add(now - tick_started)
+                    tick_started = now
         except BaseException:  # the run failed or was cancelled
             self._not_started(list(remaining))
             raise
+        if timer is not None:
+            self._publish_ticks(len(items), _perf() - started, timer)
 
     def _run_each(self, batch: list[dict[str, Any]], timed: bool) -> None:
         """Run one tick per inputs, in order; ``timed``: time each and publish a ``TickBatch`` with their histogram."""
         run = self.run_fn
         timer = TickTimer() if timed else None
         self.ticks += len(batch)
-        started = _perf()
+        started = tick_started = _perf() if timer is not None else 0.0
         begun = 0
         try:
             for inputs in batch:
                 ctx = TickContext(self, inputs)
-                tick_started = _perf()
                 begun += 1
                 try:
                     run(ctx)
@@ -493,7 +500,9 @@ class NodeRuntime:
                 else:
                     self._finish(ctx, count=False)
                 if timer is not None:
-                    timer.add(_perf() - tick_started)
+                    now = _perf()
+                    timer.add(now - tick_started)
+                    tick_started = now
         except BaseException:
             self._not_started(batch[begun:])
             raise
