@@ -86,7 +86,8 @@ def test_one_slow_tick_in_a_fast_batch_shows_as_the_max_not_as_the_median(tmp_pa
     path = tmp_path / "trace.jsonl"
     assert run_to_end(net, trace=path, handle_signals=False).reason == "complete"
     batches = [e for e in map(json.loads, path.read_text().splitlines()) if e["_type"] == "TickBatch" and e["actorId"] == "mid"]
-    assert all("histogram" in e and "maxSeconds" in e for e in batches)
+    assert any(e["ticks"] > 1 for e in batches)
+    assert all("histogram" in e and "maxSeconds" in e for e in batches if e["ticks"] > 1)  # one tick: seconds say it all
     latency = summarise_trace(path).nodes["mid"].latency
     assert latency.ticks == 100
     assert latency.max is not None and 0.2 <= latency.max < 1.0  # the slow tick, as it was
