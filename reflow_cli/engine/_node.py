@@ -54,6 +54,9 @@ log = logging.getLogger("reflow.engine")
 
 #: Ticks a node runs back to back before letting other tasks run.
 BATCH_SIZE = 128
+#: How long a sync node's batch may run: its budget of ticks shrinks when ticks are slow,
+#: so timeouts, signals and the other nodes are never held up by more than about this.
+BATCH_TIME_S = 0.02
 #: Batches after which a sync node keeps a permanent greenback portal.
 _PORTAL_AFTER_BATCHES = 3
 
@@ -134,6 +137,7 @@ class NodeRuntime:
         "stopped",
         "leftover",
         "tick_scope",
+        "budget",
         "threaded",
         "_has_input",
         "_batch",
@@ -194,6 +198,7 @@ class NodeRuntime:
         self.stopped = False
         self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
         self.tick_scope: trio.CancelScope | None = None  # the async tick running now, if any
+        self.budget = 1  # ticks in the next batch of a sync node (see _fit_budget)
         self._rr = 0
         self.threaded = ThreadedTicks(self) if self.mode == "threaded" else None
         self._bind_input_strategy()
@@ -331,6 +336,7 @@ class NodeRuntime:
                     return
                 has_input = self._has_input  # inports may have been added while parked
                 continue
+            started, ticks, blocked = _perf(), self.ticks, self.blocked_s
             if portal:
                 self._batch()
             else:
@@ -339,12 +345,26 @@ class NodeRuntime:
                 if batches >= _PORTAL_AFTER_BATCHES:
                     await greenback.ensure_portal()
                     portal = True
+            self._fit_budget(self.ticks - ticks, _perf() - started - (self.blocked_s - blocked))
             if hub.active:
                 hub.wake_readers()
                 if hub.congested:
                     await hub.wait_uncongested()
             if has_input():
                 await checkpoint()  # let the nodes we just fed run
+
+    def _fit_budget(self, ticks: int, working_s: float) -> None:
+        """Size the next batch from this one: about :data:`BATCH_TIME_S` of ticks (time blocked on full inports aside).
+
+        A new node starts at one tick and grows fourfold per quick batch, so
+        even its first batch of slow ticks holds nothing up for long.
+        """
+        if ticks <= 0:
+            return
+        if working_s > BATCH_TIME_S:
+            self.budget = max(1, int(ticks * BATCH_TIME_S / working_s))
+        elif self.budget < BATCH_SIZE:
+            self.budget = min(BATCH_SIZE, self.budget * 4)
 
     async def _loop_one_by_one(self) -> None:
         """Async and batch actors: one tick (or one batch) at a time, awaiting each."""
@@ -379,6 +399,10 @@ class NodeRuntime:
                     else:
                         self.ticks += 1
                         self._raised(ctx, exc)
+                except BaseException:  # the run is cancelled mid-tick: its input is undelivered
+                    if not scope.cancel_called:  # (not a long-running tick stopped at shutdown)
+                        self.leftover.extend(items if mode == "batch" else [inputs])
+                    raise
                 else:
                     self.ticks += count - 1
                     self._finish(ctx)
@@ -527,7 +551,7 @@ class NodeRuntime:
         queue = inport.queue
         name = inport.name
         loop = self._loop_pending
-        budget = BATCH_SIZE
+        budget = self.budget
         while budget > 0:
             if queue:
                 items = self._pop(inport, budget)
@@ -553,7 +577,7 @@ class NodeRuntime:
             self._publish_sent(edge.src_port, inport, items)
 
     def _batch_multi(self) -> None:
-        budget = BATCH_SIZE
+        budget = self.budget
         while budget > 0 and self._any_ready():
             for inport in self.inport_list:
                 if inport.queue and budget > 0:
@@ -563,7 +587,7 @@ class NodeRuntime:
         self.flush()
 
     def _batch_await_all(self) -> None:
-        budget = BATCH_SIZE
+        budget = self.budget
         while budget > 0 and self._all_ready():
             budget -= self._ticks_await_all(budget)
 

@@ -332,3 +332,58 @@ def test_sync_long_running_ticks_poll_ctx_stopping(threaded: bool) -> None:
     assert time.perf_counter() - started < 2  # returned soon after the stop, not after the grace period
     assert seen == [False, True]
     assert ticks.items == list(range(len(ticks.items))) and ticks.items  # everything sent was delivered
+
+
+class SlowSync(Actor):
+    """A blocking sync tick (what `threaded = True` is for, written without it)."""
+
+    inports = ["in"]
+    outports = ["out"]
+
+    def run(self, ctx: Any) -> None:
+        time.sleep(0.1)
+        ctx.done({"out": ctx.inputs["in"]})
+
+
+def test_slow_sync_ticks_do_not_hold_up_a_timeout() -> None:
+    # 30 queued packets of 100 ms each: one batch of them would block trio for 3 s
+    from reflow_cli.runner import run_to_end
+
+    net = Network()
+    net.register_actor("slow", SlowSync())
+    net.add_node("s", "slow")
+    for i in range(30):
+        net.add_initial("s", "in", Message.integer(i))
+    started = time.perf_counter()
+    outcome = run_to_end(net, timeout=0.3, grace=0.2, handle_signals=False)
+    assert outcome.reason == "timeout"
+    assert time.perf_counter() - started < 1.5  # a batch shrinks to one slow tick
+    stats = net.stats()
+    assert stats.nodes["s"].ticks + stats.undelivered == 30  # and what did not run is reported
+
+
+class SlowAsync(Actor):
+    inports = ["in"]
+    outports = ["out"]
+
+    async def run(self, ctx: Any) -> None:
+        await trio.sleep(0.05)
+        ctx.done({"out": ctx.inputs["in"]})
+
+
+def test_an_async_tick_cancelled_at_the_end_of_the_grace_period_is_reported_undelivered() -> None:
+    from reflow_cli.runner import run_to_end
+
+    net = Network()
+    sink = Collect()
+    net.register_actor("slow", SlowAsync())
+    net.register_actor("sink", sink)
+    net.add_node("s", "slow")
+    net.add_node("k", "sink")
+    net.add_connection("s", "out", "k", "in")
+    for i in range(40):
+        net.add_initial("s", "in", Message.integer(i))
+    outcome = run_to_end(net, timeout=0.2, grace=0.1, handle_signals=False)
+    assert outcome.reason == "timeout"
+    stats = net.stats()
+    assert len(sink.items) + stats.undelivered == 40  # nothing vanished, the cancelled tick's packet included
