@@ -51,7 +51,7 @@ The tree::
         │   └── PackABIError         built for another pack ABI than this reflow's
         ├── PackSafetyError          an unsafe bundle member (escaping path, link, bomb, hash mismatch)
         ├── PackPlatformError        no build for this platform and its requirements are missing
-        ├── PackConflictError        two providers of one template id, or two versions of one pack
+        ├── PackConflictError        two providers of one template id, or two versions or contents of one pack
         ├── PackLoadError            the pack's own code failed to import or to register its templates
         ├── PackBuildError           ``reflow pack build``/``strip`` failed (pack.yaml, pip download)
         └── PackInstallError         installing or removing a pack failed (offline pip, file system)
@@ -339,7 +339,7 @@ class PackPlatformError(PackError):
 
 
 class PackConflictError(PackError):
-    """Two providers (packs, the catalog, user code) offer one template id, or two versions of one pack are loaded."""
+    """Two providers (packs, the catalog, user code) offer one template id, or two versions (or contents) of one pack are loaded."""
 
 
 class PackLoadError(PackError):

@@ -83,9 +83,14 @@ def _ports(ports: list[dict[str, Any]]) -> str:
 @pack_app.command()
 def inspect(
     file: str = typer.Argument(..., metavar="FILE", help="A .rflpack bundle, an unpacked pack folder, or an installed pack's name."),
-    as_json: bool = typer.Option(False, "--json", help="Print the manifest (defaults filled in) as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest (defaults filled in) as JSON; "
+                                 "errors still go to stderr, with exit status 1 and nothing on stdout."),
 ) -> None:
     """Show a pack's manifest: templates and their ports, platforms, sizes, requirements. Never runs pack code.
+
+    A bundle is checked first, as install checks it: every member against the size and SHA-256 that
+    manifest.json lists, and the listing against the members. A corrupt or altered bundle is reported
+    (each problem on its own line) and exits 1.
 
     Example: reflow pack inspect reflow.pack.ml-0.1.0.rflpack
     """

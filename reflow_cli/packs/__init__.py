@@ -86,9 +86,13 @@ def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     ``path`` is a ``.rflpack`` bundle, an unpacked pack folder, a pack source
     folder (``pack.yaml``, for development) or an installed pack's name.
-    Idempotent: loading a loaded pack again returns it. Afterwards
-    ``template_actor`` and ``template_list`` include the pack's templates.
-    Raises a :class:`~reflow_cli.errors.PackError` (a RuntimeError).
+    A bundle is checked whole (every member's size and SHA-256) first.
+    Idempotent: loading a loaded pack again — by the same path, or another
+    copy with the same name, version and code — returns it; the same name
+    and version with other code is a :class:`~reflow_cli.errors.PackConflictError`
+    naming both. Afterwards ``template_actor`` and ``template_list`` include
+    the pack's templates. Raises a :class:`~reflow_cli.errors.PackError` (a
+    RuntimeError).
     """
     from ._loader import load_pack as load
 
@@ -99,7 +103,10 @@ def inspect_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A pack's manifest with defaults filled in; reads only, never runs pack code.
 
     ``path`` is a ``.rflpack`` bundle, an unpacked pack folder or an
-    installed pack's name.
+    installed pack's name. A bundle's members are all checked against their
+    sizes and SHA-256, as installing does: a corrupt or altered bundle raises
+    the same :class:`~reflow_cli.errors.PackSafetyError` (a listed member
+    that is missing: :class:`~reflow_cli.errors.PackFormatError`).
     """
     from ._loader import inspect_pack as inspect
 
@@ -122,7 +129,9 @@ def install_pack(path: str | os.PathLike[str], *, all_wheels: bool = False) -> d
     fits), ``installed_requirements`` those installed from the bundle's
     wheels, ``missing_requirements`` those neither the environment nor the
     bundle satisfies here.
-    Installing a pack again replaces it. ``all_wheels`` installs every
+    Every member of the bundle — also other platforms' wheels and modules,
+    never extracted here — is checked against its size and SHA-256 before
+    anything is written. Installing a pack again replaces it. ``all_wheels`` installs every
     requirement from the bundle's wheels into the pack's folder, even those
     the environment already has.
     """

@@ -3,9 +3,12 @@
 :class:`Bundle` opens a bundle and refuses it before anything is extracted
 when a member could hurt: a path that is absolute or climbs out of the target
 folder (``..``), a link or device, an encrypted, duplicate, oversized or
-over-compressed (zip bomb) member. Members are read through
-:meth:`Bundle.read` / :meth:`Bundle.extract`, which check the size and SHA-256
-that ``manifest.json`` lists for them while streaming.
+over-compressed (zip bomb) member. :meth:`Bundle.verify` then reads every
+member once, in chunks, and checks it against the size and SHA-256 that
+``manifest.json`` lists (``files``), and that ``files`` lists exactly the
+members there are; installing, loading, inspecting and stripping all do this
+before anything else. Members are read through :meth:`Bundle.read` /
+:meth:`Bundle.extract`, which check them again while streaming.
 
 :func:`write_bundle` writes a bundle reproducibly: ``manifest.json`` first,
 members sorted, fixed timestamps and permissions, so building twice from the
@@ -19,19 +22,22 @@ import os
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from ..errors import PackFormatError, PackSafetyError, ReferencePackError
+from ..errors import PackError, PackFormatError, PackSafetyError, ReferencePackError
 
-__all__ = ["MANIFEST", "Bundle", "Limits", "file_digest", "write_bundle"]
+__all__ = ["MANIFEST", "Bundle", "Limits", "MemberProblem", "file_digest", "write_bundle"]
 
 #: The manifest's name inside a bundle.
 MANIFEST = "manifest.json"
 
 _CHUNK = 1 << 20
+#: What reading a damaged member raises (a bad header, a CRC mismatch, broken deflate data).
+_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: Magic numbers of native libraries (what offbit-reflow's load_pack dlopens when given a non-zip).
 _NATIVE_MAGIC = {
@@ -62,6 +68,15 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class MemberProblem:
+    """One way a bundle member disagrees with manifest.json ``files`` (``text`` names the member)."""
+
+    member: str
+    text: str
+    error: type[PackError] = PackSafetyError
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
@@ -212,37 +227,100 @@ class Bundle:
             members[name] = info
         return members
 
-    # -- reading members --------------------------------------------------------------
+    # -- checking and reading members --------------------------------------------------
 
-    def _open_checked(self, name: str, expected: Mapping[str, Any]) -> tuple[zipfile.ZipInfo, IO[bytes]]:
-        info = self.members.get(name)
-        if info is None:
-            raise PackFormatError(f"{self.where}: manifest.json lists {name!r}, which is not in the bundle")
-        if info.file_size != expected["size"]:
-            raise PackSafetyError(
-                f"{self.where}: member {name!r} is {info.file_size} bytes, manifest.json says "
-                f"{expected['size']}; the bundle is corrupt or was altered"
-            )
-        return info, self._zip.open(info)
-
-    def _mismatch(self, name: str, expected: str, got: str) -> PackSafetyError:
-        return PackSafetyError(
-            f"{self.where}: member {name!r} fails its SHA-256 check (manifest.json {expected[:16]}…, "
-            f"member {got[:16]}…); the bundle is corrupt or was altered"
+    def _error(self, problems: Sequence[MemberProblem]) -> PackError:
+        """One error for ``problems`` (not empty): the first alone, or all of them, one a line."""
+        if len(problems) == 1:
+            problem = problems[0]
+            suffix = "; the bundle is corrupt or was altered" if problem.error is PackSafetyError else ""
+            return problem.error(f"{self.where}: {problem.text}{suffix}")
+        error = PackSafetyError if any(p.error is PackSafetyError for p in problems) else PackFormatError
+        lines = "".join(f"\n  - {problem.text}" for problem in problems)
+        return error(
+            f"{self.where}: the bundle is corrupt or was altered: {len(problems)} members fail their checks:{lines}"
         )
 
-    def read(self, name: str, expected: Mapping[str, Any]) -> bytes:
-        """A member's bytes, checked against ``expected`` (``{size, sha256}``)."""
-        _, handle = self._open_checked(name, expected)
+    def _stream(self, name: str, expected: Mapping[str, Any], sink: Callable[[bytes], object] | None = None) -> MemberProblem | None:
+        """Read member ``name`` in chunks (fed to ``sink``), checking its size and SHA-256; the problem, or None.
+
+        Only reading is guarded: an error raised by ``sink`` (a full disk) propagates.
+        """
+        info = self.members.get(name)
+        if info is None:
+            return MemberProblem(name, f"manifest.json lists {name!r}, which is not in the bundle", PackFormatError)
+        size = expected["size"]
+        if info.file_size != size:
+            return MemberProblem(name, f"member {name!r} is {info.file_size} bytes, manifest.json says {size}")
+        digest = hashlib.sha256()
+        seen = 0
+        try:
+            handle = self._zip.open(info)
+        except _READ_ERRORS as exc:
+            return MemberProblem(name, f"member {name!r} cannot be read: {exc}")
         with handle:
-            try:
-                data = handle.read(expected["size"] + 1)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise PackSafetyError(f"{self.where}: member {name!r} cannot be read: {exc}") from None
-        got = hashlib.sha256(data).hexdigest()
-        if len(data) != expected["size"] or got != expected["sha256"]:
-            raise self._mismatch(name, expected["sha256"], got)
-        return data
+            while True:
+                try:
+                    chunk = handle.read(_CHUNK)
+                except _READ_ERRORS as exc:
+                    return MemberProblem(name, f"member {name!r} cannot be read: {exc}")
+                if not chunk:
+                    break
+                seen += len(chunk)
+                if seen > size:
+                    return MemberProblem(name, f"member {name!r} holds more bytes than its header says")
+                digest.update(chunk)
+                if sink is not None:
+                    sink(chunk)
+        got = digest.hexdigest()
+        if seen != size or got != expected["sha256"]:
+            return MemberProblem(
+                name,
+                f"member {name!r} fails its SHA-256 check (manifest.json {expected['sha256'][:16]}…, member {got[:16]}…)",
+            )
+        return None
+
+    def listing_problems(self, files: Mapping[str, Mapping[str, Any]]) -> list[MemberProblem]:
+        """Members that ``files`` does not list, and listed members the bundle lacks (nothing is read)."""
+        problems = [
+            MemberProblem(name, f"member {name!r} is not listed in manifest.json `files`")
+            for name in sorted(set(self.members) - set(files) - {MANIFEST})
+        ]
+        problems += [
+            MemberProblem(name, f"manifest.json lists {name!r}, which is not in the bundle", PackFormatError)
+            for name in sorted(set(files) - set(self.members))
+        ]
+        return problems
+
+    def problems(self, files: Mapping[str, Mapping[str, Any]]) -> list[MemberProblem]:
+        """Every way the members disagree with ``files``: the listing, then each member's size and SHA-256.
+
+        Every listed member is read once, in chunks (never whole into memory).
+        """
+        problems = self.listing_problems(files)
+        for name in sorted(set(files) & set(self.members)):
+            problem = self._stream(name, files[name])
+            if problem is not None:
+                problems.append(problem)
+        return problems
+
+    def verify(self, files: Mapping[str, Mapping[str, Any]]) -> None:
+        """Check every member against ``files`` (manifest.json's); raise for a corrupt or altered bundle.
+
+        A problem with the listing alone (a listed member missing) is a
+        :class:`PackFormatError`; anything else a :class:`PackSafetyError`.
+        """
+        problems = self.problems(files)
+        if problems:
+            raise self._error(problems)
+
+    def read(self, name: str, expected: Mapping[str, Any]) -> bytes:
+        """A (small) member's bytes, checked against ``expected`` (``{size, sha256}``)."""
+        chunks: list[bytes] = []
+        problem = self._stream(name, expected, chunks.append)
+        if problem is not None:
+            raise self._error([problem])
+        return b"".join(chunks)
 
     def extract(self, name: str, expected: Mapping[str, Any], target: Path, root: Path) -> None:
         """Write member ``name`` to ``target`` (inside ``root``), checking its size and hash while streaming.
@@ -255,37 +333,15 @@ class Bundle:
         if os.path.commonpath([real_root, parent]) != real_root:
             raise PackSafetyError(f"{self.where}: member {name!r} would be written outside {root}; refusing")
         target.parent.mkdir(parents=True, exist_ok=True)
-        _, handle = self._open_checked(name, expected)
-        digest = hashlib.sha256()
-        written = 0
-        limit = expected["size"]
         try:
-            with handle, open(target, "xb") as out:
-                while True:
-                    chunk = handle.read(_CHUNK)
-                    if not chunk:
-                        break
-                    written += len(chunk)
-                    if written > limit:
-                        raise PackSafetyError(f"{self.where}: member {name!r} holds more bytes than its header says")
-                    digest.update(chunk)
-                    out.write(chunk)
-        except (zipfile.BadZipFile, EOFError) as exc:
-            target.unlink(missing_ok=True)
-            raise PackSafetyError(f"{self.where}: member {name!r} cannot be read: {exc}") from None
+            with open(target, "xb") as out:
+                problem = self._stream(name, expected, out.write)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-        got = digest.hexdigest()
-        if written != limit or got != expected["sha256"]:
+        if problem is not None:
             target.unlink(missing_ok=True)
-            raise self._mismatch(name, expected["sha256"], got)
-
-    def copy_raw(self, name: str) -> tuple[zipfile.ZipInfo, bytes]:
-        """A member's info and bytes, unchecked (``strip`` re-hashes what it keeps)."""
-        info = self.members[name]
-        with self._zip.open(info) as handle:
-            return info, handle.read(info.file_size + 1)
+            raise self._error([problem])
 
     def close(self) -> None:
         """Close the zip file."""

@@ -164,6 +164,38 @@ def build_pack(
         return write_bundle(target_path, raw, list(members.items()))
 
 
+def _kept_members(manifest: dict[str, Any], keep: list[str]) -> list[str]:
+    """The members a slim bundle keeps: the code and the kept targets' wheels and modules, sorted."""
+    wanted = {name for name in manifest["files"] if name.startswith("code/")}
+    for key in keep:
+        wanted.update(manifest["targets"][key].get("wheels", ()))
+        wanted.update(manifest["targets"][key].get("modules", ()))
+    return sorted(wanted)
+
+
+def _targets_to_keep(manifest: dict[str, Any], platforms: list[str] | tuple[str, ...], where: str) -> list[str]:
+    """The target keys matching ``platforms`` (default: this machine's best), or :class:`PackPlatformError`."""
+    targets = manifest["targets"]
+    if not platforms:
+        found = pick_target(targets)
+        if found is None:
+            raise PackPlatformError(
+                f"{where}: pack {manifest['name']!r} has no build for platform {host_tag()} "
+                f"(bundle includes: {', '.join(sorted(targets))}); name one with --platform"
+            )
+        return [found]
+    keep: list[str] = []
+    for tag in platforms:
+        found = next((key for key in targets if tag_matches(tag, key)), None)
+        if found is None:
+            raise PackPlatformError(
+                f"{where}: pack {manifest['name']!r} has no build for platform {tag} "
+                f"(bundle includes: {', '.join(sorted(targets))})"
+            )
+        keep.append(found)
+    return list(dict.fromkeys(keep))
+
+
 def strip_pack(
     path: str | os.PathLike[str],
     platforms: list[str] | tuple[str, ...] = (),
@@ -172,41 +204,24 @@ def strip_pack(
     """Write a slim copy of a bundle holding only the targets for ``platforms`` (default: this machine's).
 
     The output is ``<name>-<version>-<tag>.rflpack`` next to the input
-    unless ``output`` says otherwise. Every member kept is checked against
-    its SHA-256 on the way.
+    unless ``output`` says otherwise. Every member of the input — also those
+    dropped — is checked against its size and SHA-256 first: a corrupt or
+    altered bundle is refused and nothing is written. Members are streamed
+    through a temporary folder, never held in memory whole.
     """
     where = f"strip pack '{os.fspath(path)}'"
-    with Bundle(path, what="strip pack") as bundle:
+    with Bundle(path, what="strip pack") as bundle, tempfile.TemporaryDirectory(prefix="reflow-pack-strip-") as temp:
         manifest = parse_manifest(bundle.manifest_bytes, where)
-        targets = manifest["targets"]
-        keep: list[str] = []
-        if platforms:
-            for tag in platforms:
-                found = next((key for key in targets if tag_matches(tag, key)), None)
-                if found is None:
-                    raise PackPlatformError(
-                        f"{where}: pack {manifest['name']!r} has no build for platform {tag} "
-                        f"(bundle includes: {', '.join(sorted(targets))})"
-                    )
-                keep.append(found)
-        else:
-            found = pick_target(targets)
-            if found is None:
-                raise PackPlatformError(
-                    f"{where}: pack {manifest['name']!r} has no build for platform {host_tag()} "
-                    f"(bundle includes: {', '.join(sorted(targets))}); name one with --platform"
-                )
-            keep.append(found)
-        keep = list(dict.fromkeys(keep))
-        kept_targets = {key: targets[key] for key in keep}
-        wanted = {name for name in manifest["files"] if name.startswith("code/")}
-        for target in kept_targets.values():
-            wanted.update(target.get("wheels", ()))
-            wanted.update(target.get("modules", ()))
-        members = [(name, bundle.read(name, manifest["files"][name])) for name in sorted(wanted)]
-    manifest = {**manifest, "targets": kept_targets, "files": {name: manifest["files"][name] for name in sorted(wanted)}}
-    raw = _manifest_bytes(manifest)
-    parse_manifest(raw, where)
-    default = bundle_name(manifest["name"], manifest["version"], ".".join(keep))
-    return write_bundle(_output_path(output, default, Path(path).resolve().parent), raw, members)
-
+        keep = _targets_to_keep(manifest, platforms, where)
+        bundle.verify(manifest["files"])
+        members: list[tuple[str, bytes | Path]] = []
+        for index, name in enumerate(_kept_members(manifest, keep)):
+            copy = Path(temp) / str(index)
+            bundle.extract(name, manifest["files"][name], copy, Path(temp))
+            members.append((name, copy))
+        files = {name: manifest["files"][name] for name, _ in members}
+        slim = {**manifest, "targets": {key: manifest["targets"][key] for key in keep}, "files": files}
+        raw = _manifest_bytes(slim)
+        parse_manifest(raw, where)
+        default = bundle_name(slim["name"], slim["version"], ".".join(keep))
+        return write_bundle(_output_path(output, default, Path(path).resolve().parent), raw, members)

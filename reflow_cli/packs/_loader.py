@@ -3,8 +3,9 @@
 A pack reference is a path (a ``.rflpack`` bundle, an unpacked or installed
 pack folder, or a pack *source* folder with ``pack.yaml``, for development)
 or the name of an installed pack. :func:`load_pack` is idempotent: loading a
-pack that is already loaded (by any of its references, or another copy of the
-same name and version) returns it again.
+pack that is already loaded (by any of its references, or another copy with the
+same name, version and content) returns it again; a copy with the same name and
+version but other content is a :class:`PackConflictError` naming both.
 
 Loading a bundle unpacks it first (checked, into the cache); then, for every
 kind: the ABI is checked, template ids are checked against every other
@@ -16,6 +17,8 @@ the process-wide registry, so a failed load leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import threading
@@ -34,11 +37,12 @@ from ..errors import (
 from ..registry import ComponentRegistry, default_registry
 from ._archive import MANIFEST, Bundle, file_digest
 from ._install import (
-    INSTALL_INFO,
+    VERIFIED,
     cache_dir,
     find_installed,
     pack_dirs,
     read_folder_manifest,
+    read_install_info,
     unpack,
 )
 from ._manifest import (
@@ -68,6 +72,8 @@ class LoadedPack:
     root: Path
     manifest: dict[str, Any]
     templates: list[str]
+    #: what :func:`content_identity` says about the code this pack put on ``sys.path``
+    identity: str = ""
 
     def info(self) -> dict[str, Any]:
         """``{name, version, path, templates}`` (what :func:`list_packs` lists)."""
@@ -184,6 +190,10 @@ def inspect_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     ``path`` is a ``.rflpack`` bundle, an unpacked pack folder, or the name
     of an installed pack. A pack built for another ABI is shown, not refused.
+    A bundle's members are all checked against their sizes and SHA-256, as
+    installing does: a corrupt or altered bundle raises the same
+    :class:`PackSafetyError` (:class:`PackFormatError` for a listed member
+    that is missing).
     """
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
     ref = resolve_reference(text, verb="inspect")
@@ -198,7 +208,9 @@ def inspect_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
     if ref.kind == "folder":
         return read_folder_manifest(ref.path)
     with Bundle(ref.path, what="inspect pack") as bundle:
-        return parse_manifest(bundle.manifest_bytes, ref.shown)
+        manifest = parse_manifest(bundle.manifest_bytes, ref.shown)
+        bundle.verify(manifest["files"])
+    return manifest
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -280,13 +292,87 @@ def _activate(manifest: dict[str, Any], root: Path, code_dir: Path, where: str, 
     return registrar
 
 
+def _identity_of(name: str, entrypoint: str, code: Mapping[str, str]) -> str:
+    """SHA-256 of a pack's name, entrypoint and ``{path under code/: SHA-256}`` (canonical JSON)."""
+    payload = json.dumps({"name": name, "entrypoint": entrypoint, "code": dict(code)}, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def content_identity(manifest: Mapping[str, Any], target: str | None) -> str:
+    """What loading an unpacked pack puts on ``sys.path``, as one digest (from the manifest's hashes: cheap).
+
+    That is the ``code/`` members and the compiled modules of ``target``
+    (which unpacking moves into ``code/``). A slim and a full bundle of one
+    build agree; two builds differing in any code file do not.
+    """
+    files = manifest["files"]
+    code = {name: entry["sha256"] for name, entry in files.items() if name.startswith("code/")}
+    modules = manifest["targets"].get(target, {}).get("modules", ()) if target is not None else ()
+    for name in modules:
+        code["code/" + name.split("/", 2)[2]] = files[name]["sha256"]
+    return _identity_of(manifest["name"], manifest["entrypoint"], code)
+
+
+def _source_identity(source: PackSource) -> str:
+    """The :func:`content_identity` a bundle built from ``source`` (without modules) would have.
+
+    Hashes the code files as ``reflow pack build`` would ship them; a source
+    it cannot bundle (a symbolic link in the code) is identified by its
+    folder instead, so only the same folder counts as the same pack.
+    """
+    from ..errors import PackBuildError
+    from ._build import _code_members
+
+    try:
+        code = {name: file_digest(path) for name, path in _code_members(source)}
+    except (PackBuildError, OSError):
+        return f"source:{os.path.realpath(source.folder)}"
+    return _identity_of(source.name, source.entrypoint, code)
+
+
+def _check_same_pack(loaded: LoadedPack, manifest: Mapping[str, Any], identity: str, where: str, path: Path) -> None:
+    """:class:`PackConflictError` unless ``manifest``/``identity`` is the very pack ``loaded`` already is."""
+    if loaded.version != manifest["version"]:
+        raise PackConflictError(
+            f"{where}: pack {manifest['name']!r} {loaded.version} is already loaded from {loaded.path}; "
+            f"this is version {manifest['version']}, and one process loads one version of a pack"
+        )
+    if loaded.identity != identity:
+        raise PackConflictError(
+            f"{where}: pack {manifest['name']!r} {loaded.version} is already loaded from {loaded.path}, and {path} "
+            "holds other code under the same name and version; one process loads one copy of a pack: "
+            "give the changed pack another version, or load it in another process"
+        )
+
+
+def _unpacked_bundle(path: Path, digest: str) -> tuple[Path, dict[str, Any]]:
+    """The cache folder of the bundle ``path`` (SHA-256 ``digest``) and its manifest, unpacking it when needed.
+
+    A cached folder is reused only when it came from these very bytes with
+    every member checked; anything else is unpacked (and checked) again.
+    """
+    root = cache_dir() / digest[:16]
+    info = read_install_info(root)
+    if info.get("sha256") == digest and info.get("verified") == VERIFIED:
+        try:
+            return root, read_folder_manifest(root)
+        except PackError:
+            pass  # a damaged cache entry: unpack it again
+    return unpack(path, cache_dir(), digest[:16], what="load pack")
+
+
 def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a pack into this process and register its templates; return ``{name, version, path, templates}``.
 
     ``path`` is a ``.rflpack`` bundle, an unpacked pack folder, a pack
     source folder (``pack.yaml``; development) or an installed pack's name.
-    Idempotent. Afterwards :func:`~reflow_cli.template_actor` and
-    :func:`~reflow_cli.template_list` include the pack's templates.
+    Idempotent: the same path, or another copy with the same name, version
+    and code (:func:`content_identity`), returns the loaded pack; another
+    version, or the same version with other code, is a
+    :class:`PackConflictError` naming both. A bundle is checked whole (every
+    member's size and SHA-256) before anything of it is loaded. Afterwards
+    :func:`~reflow_cli.template_actor` and :func:`~reflow_cli.template_list`
+    include the pack's templates.
     """
     with _LOCK:
         ref = resolve_reference(path)
@@ -305,17 +391,15 @@ def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
             if known is not None and known in _LOADED:
                 _KEYS[key] = known
                 return _LOADED[known].info()
-            root = cache_dir() / digest[:16]
-            if (root / MANIFEST).is_file() and (root / INSTALL_INFO).is_file():
-                manifest = read_folder_manifest(root)
-            else:
-                root, manifest = unpack(ref.path, cache_dir(), digest[:16], what="load pack")
+            root, manifest = _unpacked_bundle(ref.path, digest)
             code_dir = root / "code"
+            identity = content_identity(manifest, read_install_info(root).get("target"))
             keys = [key, digest]
         elif ref.kind == "folder":
             root = ref.path
             manifest = read_folder_manifest(root)
             code_dir = root / "code"
+            identity = content_identity(manifest, read_install_info(root).get("target"))
             keys = [key]
         else:
             source = read_source(ref.path)
@@ -324,15 +408,12 @@ def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
             manifest = with_defaults({"name": source.name, "version": source.version,
                                       "reflow_pack_abi_version": PACK_ABI_VERSION, "templates": [],
                                       "entrypoint": source.entrypoint})
+            identity = _source_identity(source)
             keys = [key]
         check_abi(manifest, where)
         loaded = _LOADED.get(manifest["name"])
         if loaded is not None:
-            if loaded.version != manifest["version"]:
-                raise PackConflictError(
-                    f"{where}: pack {manifest['name']!r} {loaded.version} is already loaded from {loaded.path}; "
-                    f"this is version {manifest['version']}, and one process loads one version of a pack"
-                )
+            _check_same_pack(loaded, manifest, identity, where, ref.path)
             for k in keys:
                 _KEYS[k] = loaded.name
             return loaded.info()
@@ -358,7 +439,8 @@ def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:
             for template_id in done:
                 registry.unregister(template_id)
             raise PackConflictError(f"{where}: {exc}") from exc
-        pack = LoadedPack(manifest["name"], manifest["version"], str(ref.path), root, manifest, list(manifest["templates"]))
+        pack = LoadedPack(manifest["name"], manifest["version"], str(ref.path), root, manifest,
+                          list(manifest["templates"]), identity)
         _LOADED[pack.name] = pack
         for k in keys:
             _KEYS[k] = pack.name

@@ -1,17 +1,33 @@
-"""Helpers for the pack tests: running one component in a real Network, building tiny pack sources."""
+"""Helpers for the pack tests: running one component in a real Network, building tiny pack sources and bundles."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reflow_cli import Actor, Message, Network, PortSpec, RunStatus
+import pytest
+
+from reflow_cli import (
+    Actor,
+    Message,
+    Network,
+    PortSpec,
+    RunStatus,
+    inspect_pack,
+    list_packs,
+    load_pack,
+)
+from reflow_cli.errors import PackError
+from reflow_cli.packs import install_pack, installed_packs
 from reflow_cli.registry import default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +129,50 @@ def write_pack_source(folder: Path, name: str = "reflow.pack.hello", version: st
         ''') + textwrap.dedent(body)
     (folder / module / "__init__.py").write_text(code, encoding="utf-8")
     return folder
+
+
+CODE = b"from reflow_cli import Actor\n\ndef register(registrar):\n    pass\n"
+
+
+def manifest_for(members: dict[str, bytes], **changes: Any) -> dict[str, Any]:
+    """A probe pack's manifest listing ``members`` with their true sizes and hashes; ``None`` drops a field."""
+    manifest: dict[str, Any] = {
+        "manifest_version": 1,
+        "name": "reflow.pack.probe",
+        "version": "0.1.0",
+        "reflow_pack_abi_version": 1,
+        "targets": {"any": {}},
+        "templates": [],
+        "entrypoint": "reflow_pack_probe:register",
+        "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()},
+    }
+    manifest.update(changes)
+    return {key: value for key, value in manifest.items() if value is not None}
+
+
+def make_bundle(path: Path, members: dict[str, bytes] | None = None, manifest: dict[str, Any] | bytes | None = None,
+                extra: list[tuple[zipfile.ZipInfo | str, bytes]] = ()) -> Path:
+    """A real zip bundle: ``manifest.json`` (default: listing ``members`` truly), ``members``, then ``extra`` unlisted."""
+    members = {"code/reflow_pack_probe/__init__.py": CODE} if members is None else members
+    if manifest is None:
+        manifest = manifest_for(members)
+    raw = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", raw)
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for info, data in extra:
+            archive.writestr(info, data)
+    return path
+
+
+def refused(path: Path, error: type[PackError], match: str, *, inspect: bool = True) -> None:
+    """Inspect (unless ``inspect`` is false), load and install all refuse; nothing is installed or loaded."""
+    before_installed, before_loaded = installed_packs(), list_packs()
+    for action in (inspect_pack, install_pack, load_pack) if inspect else (install_pack, load_pack):
+        with pytest.raises(error, match=match):
+            action(path)
+    assert installed_packs() == before_installed
+    assert list_packs() == before_loaded
+    for base in (Path(p) for p in os.environ["REFLOW_PACK_PATH"].split(os.pathsep)):
+        assert not base.exists() or not [p for p in base.iterdir() if p.name.startswith(".")]

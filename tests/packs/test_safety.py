@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import stat
 import warnings
 import zipfile
@@ -13,61 +10,18 @@ from typing import Any
 
 import pytest
 
-from reflow_cli import inspect_pack, list_packs, load_pack
+from reflow_cli import inspect_pack, load_pack
 from reflow_cli.errors import (
     PackABIError,
-    PackError,
     PackFormatError,
     PackNotFoundError,
     PackSafetyError,
     ReferencePackError,
 )
-from reflow_cli.packs import install_pack, installed_packs
+from reflow_cli.packs import install_pack
 from reflow_cli.packs._archive import Bundle, Limits
 
-CODE = b"from reflow_cli import Actor\n\ndef register(registrar):\n    pass\n"
-
-
-def manifest_for(members: dict[str, bytes], **changes: Any) -> dict[str, Any]:
-    manifest: dict[str, Any] = {
-        "manifest_version": 1,
-        "name": "reflow.pack.probe",
-        "version": "0.1.0",
-        "reflow_pack_abi_version": 1,
-        "targets": {"any": {}},
-        "templates": [],
-        "entrypoint": "reflow_pack_probe:register",
-        "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in members.items()},
-    }
-    manifest.update(changes)
-    return {key: value for key, value in manifest.items() if value is not None}
-
-
-def make_bundle(path: Path, members: dict[str, bytes] | None = None, manifest: dict[str, Any] | bytes | None = None,
-                extra: list[tuple[zipfile.ZipInfo | str, bytes]] = ()) -> Path:
-    members = {"code/reflow_pack_probe/__init__.py": CODE} if members is None else members
-    if manifest is None:
-        manifest = manifest_for(members)
-    raw = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", raw)
-        for name, data in members.items():
-            archive.writestr(name, data)
-        for info, data in extra:
-            archive.writestr(info, data)
-    return path
-
-
-def refused(path: Path, error: type[PackError], match: str) -> None:
-    """Inspect, load and install all refuse; nothing is installed or loaded."""
-    before_installed, before_loaded = installed_packs(), list_packs()
-    for action in (install_pack, load_pack):
-        with pytest.raises(error, match=match):
-            action(path)
-    assert installed_packs() == before_installed
-    assert list_packs() == before_loaded
-    for base in (Path(p) for p in os.environ["REFLOW_PACK_PATH"].split(os.pathsep)):
-        assert not base.exists() or not [p for p in base.iterdir() if p.name.startswith(".")]
+from ._helpers import CODE, make_bundle, manifest_for, refused
 
 
 def test_a_valid_probe_bundle_passes(tmp_path: Path) -> None:
@@ -151,7 +105,7 @@ def test_an_unknown_abi_is_refused_but_can_be_inspected(tmp_path: Path) -> None:
     members = {"code/reflow_pack_probe/__init__.py": CODE}
     path = make_bundle(tmp_path / "abi.rflpack", members, manifest_for(members, reflow_pack_abi_version=2))
     assert inspect_pack(path)["reflow_pack_abi_version"] == 2
-    refused(path, PackABIError, r"pack 'reflow.pack.probe' ABI 2 != host ABI 1 — rebuild the pack against this reflow")
+    refused(path, PackABIError, r"pack 'reflow.pack.probe' ABI 2 != host ABI 1 — rebuild the pack against this reflow", inspect=False)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
