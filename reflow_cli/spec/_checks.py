@@ -8,6 +8,7 @@ whose component is unknown is still a node (connections to it are not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -242,8 +243,13 @@ def _validator(schema: Any) -> Any:
     return validator
 
 
-def check_configs(spec: dict[str, Any], resolved: dict[str, Resolved]) -> list[Issue]:
-    """E015 for every node config that does not match its component's config schema (defaults filled in)."""
+def check_configs(spec: dict[str, Any], resolved: dict[str, Resolved], unknown_keys: bool = True) -> list[Issue]:
+    """E015 for every node config that does not match its component's config schema (defaults filled in).
+
+    With ``unknown_keys``, also W005 for a config key the component's schema
+    does not name (a misspelt key would otherwise be ignored in silence).
+    Graph JSON exports skip it: their process metadata may carry other tools' keys.
+    """
     issues: list[Issue] = []
     for node_id, node in spec["nodes"].items():
         found = resolved.get(node_id)
@@ -253,6 +259,8 @@ def check_configs(spec: dict[str, Any], resolved: dict[str, Resolved]) -> list[I
         config = component.config_defaults()
         config.update(node.get("config") or {})
         who = f"node {node_id!r} ({node['component']})"
+        if unknown_keys:
+            issues.extend(_unknown_config_keys(component, node.get("config") or {}, who, node_id))
         try:
             errors = sorted(_validator(component.config_schema).iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
             found_issues = [issue for error in errors for issue in describe_error(error, ("config",))]
@@ -270,6 +278,26 @@ def check_configs(spec: dict[str, Any], resolved: dict[str, Resolved]) -> list[I
                 hint=issue.hint or _config_hint(component),
                 key=issue.key,
             ))
+    return issues
+
+
+def _unknown_config_keys(component: ComponentSpec, config: Any, who: str, node_id: str) -> list[Issue]:
+    """W005 for each key of ``config`` that the component's schema neither names nor matches by pattern."""
+    schema = component.config_schema
+    if not isinstance(schema, dict) or not isinstance(config, dict) or schema.get("additionalProperties") is False:
+        return []  # no schema to go by, or E015 reports unknown keys already
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return []
+    patterns = [p for p in (schema.get("patternProperties") or {}) if isinstance(p, str)]
+    issues = []
+    for key in config:
+        if not isinstance(key, str) or key in properties or any(re.search(p, key) for p in patterns):
+            continue
+        close = suggest(key, list(properties))
+        hint = f"did you mean {close!r}?" if close else f"its config keys: {', '.join(properties)}"
+        issues.append(Issue("W005", f"{who}: config key {key!r} is not one the component reads; it is ignored",
+                            ("nodes", node_id, "config", key), hint=hint, key=True))
     return issues
 
 

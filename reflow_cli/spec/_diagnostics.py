@@ -38,6 +38,7 @@ CODES: dict[str, tuple[str, str]] = {
     "W002": ("warning", "outports nobody reads"),
     "W003": ("warning", "ignored settings"),
     "W004": ("warning", "repeated connection"),
+    "W005": ("warning", "unknown config key"),
 }
 
 #: Where command-line overrides (``reflow run --set``) are reported.

@@ -234,6 +234,7 @@ class _Loader:
         norm: Normalised,
         overrides: Sequence[str],
         stack: tuple[Path, ...],
+        unknown_keys: bool = True,
     ) -> LoadedPipeline:
         if overrides:
             apply_overrides(norm, tuple(overrides), _parse_override_value)
@@ -246,7 +247,7 @@ class _Loader:
             resolved, classes = self.resolve_components(path, shown, spec, issues, stack, included)
         issues.extend(check_meaning(spec, resolved, norm.broken))
         if resolved is not None:
-            issues.extend(check_configs(spec, resolved))
+            issues.extend(check_configs(spec, resolved, unknown_keys))
         diagnostics = self.finish(issues, shown, source.locator, norm.origins)
         diagnostics.extend(d for d in included if d not in diagnostics)
         subgraphs: dict[str, LoadedPipeline] = {}
@@ -341,7 +342,7 @@ class _Loader:
             return LoadedPipeline(path, None, None, {}, self.finish(issues, shown, source.locator, {}), "graph")
         spec = export_to_spec(graph.to_json(), [p.id for p in graph.iter_processes()])
         norm = Normalised(spec, export_origins(document, spec))
-        loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack)
+        loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack, unknown_keys=False)
         loaded.kind = "graph"
         if loaded.graph is not None and not overrides and not any(is_file_component(n["component"]) for n in spec["nodes"].values()):
             loaded.graph = graph  # exactly what the file says

@@ -29,6 +29,20 @@ class Step(Actor):
         ctx.done({"out": ctx.inputs["in"]})
 
 
+class Tune(Actor):
+    """Passes what comes in; its config schema is open (other keys allowed, like most catalog components)."""
+
+    inports = ["in"]
+    outports = ["out"]
+    config_schema = {
+        "type": "object",
+        "properties": {"factor": {"type": "integer", "default": 1}, "offset": {"type": "integer", "default": 0}},
+    }
+
+    def run(self, ctx):
+        ctx.done({"out": ctx.inputs["in"]})
+
+
 class Sink(Actor):
     """Swallows what comes in."""
 
