@@ -10,7 +10,7 @@ package itself imports no family module.
 runtime that the catalog does not ship yet.
 
 Documentation (``docs/catalog.md``) is generated from the components'
-metadata: ``python -m reflow_cli.catalog._docs > docs/catalog.md``.
+metadata: ``python -m reflow_cli.catalog._docs --write docs`` (also the deviations table in docs/porting.md).
 :func:`list_components` and :func:`describe_component` are what
 ``reflow catalog list`` and ``reflow catalog show`` print.
 """

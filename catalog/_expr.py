@@ -30,6 +30,14 @@ Not allowed: names or fields starting with `_`, comprehensions, lambdas, `:=`, f
 sets, bit operators, `is`, keyword arguments, unpacking. Errors are `ExpressionError`s
 naming the 0-based character position in the expression as written
 (`Unknown name 'y' (variables: x) at position 4`).
+
+Limits: an expression has at most 10,000 characters, 2,000 syntax nodes and 100 levels of
+nesting (a chain `a + b + c ...` counts as one level); no String or Array it builds may
+exceed 1,000,000 items (also through `replace`, `join`, `upper` or `str()`); an Integer
+result beyond the range of a Float is a numeric overflow; `==`, `in`, `includes`, `indexOf`
+and `str()` refuse values nested more than 100 levels deep, and a comparison visits at most
+1,000,000 elements. Breaking a limit is an `ExpressionError` (with the position where one
+can be named), never a crash; values quoted in error messages are cut to 60 characters.
 """
 
 from __future__ import annotations
@@ -38,8 +46,11 @@ import ast
 import json
 import math
 import operator
-from collections.abc import Callable, Mapping
+import reprlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+from reflow_cli.errors import ReflowError
 
 from ._common import round_to
 
@@ -50,11 +61,20 @@ MAX_LENGTH = 10_000
 MAX_NODES = 2_000
 #: Longest String or Array an expression may build.
 MAX_SIZE = 1_000_000
+#: Deepest nesting of an expression's syntax tree, and of a value compared or rendered as text.
+MAX_DEPTH = 100
+#: Most element pairs one comparison (``==``, ``in``, ``includes``, ``indexOf``) may visit.
+MAX_COMPARE_STEPS = MAX_SIZE
+#: Most bits of an Integer result (the range of a Float); a larger one is a numeric overflow.
+MAX_INTEGER_BITS = 1024
+#: Longest rendering of a value quoted in an error message, and most variable names listed in one.
+SHOWN_LENGTH = 60
+SHOWN_NAMES = 20
 
 _DOLLAR = "_S_"  # `$name` is rewritten to `_S_name` (a legal identifier that user names cannot clash with)
 
 
-class ExpressionError(ValueError):
+class ExpressionError(ReflowError, ValueError):
     """An expression that does not parse or cannot be evaluated; ``position`` is 0-based (characters)."""
 
     def __init__(self, message: str, position: int | None = None, expression: str | None = None) -> None:
@@ -62,6 +82,37 @@ class ExpressionError(ValueError):
         self.position = position
         self.expression = expression
         super().__init__(message if position is None else f"{message} at position {position}")
+
+
+def _list_names(names: Iterable[Any]) -> str:
+    """Up to :data:`SHOWN_NAMES` of ``names``, sorted, for error messages (``none`` when there are none)."""
+    ordered = sorted(str(name) for name in names)
+    shown = ", ".join(name if len(name) <= SHOWN_LENGTH else name[:SHOWN_LENGTH] + "..." for name in ordered[:SHOWN_NAMES])
+    if len(ordered) > SHOWN_NAMES:
+        shown += f" and {len(ordered) - SHOWN_NAMES} more"
+    return shown or "none"
+
+
+def _shortener() -> reprlib.Repr:
+    """A ``repr`` that cuts long Strings, containers and other values (see :func:`_show`)."""
+    short = reprlib.Repr()
+    short.maxstring = SHOWN_LENGTH
+    short.maxother = SHOWN_LENGTH
+    short.maxlevel = 3
+    return short
+
+
+_SHORT = _shortener()
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` cut to about :data:`SHOWN_LENGTH` characters, for error messages."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"an Integer of about {digits} digits"
+    if isinstance(value, float):
+        return repr(value)
+    return _SHORT.repr(value)
 
 
 # -- from the text to a Python AST ----------------------------------------------------------------
@@ -168,9 +219,26 @@ class Expression:
             position += 1
         return position
 
+    def nesting_position(self, node: ast.AST) -> int | None:
+        """Where ``node`` opens a level: the ``.`` or ``[`` of a field or index, else the node itself."""
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self.operator_position(node.value)
+        if isinstance(node, ast.BinOp):
+            return self.operator_position(node.left)
+        return self.position(node)
+
     def evaluate(self, variables: Mapping[str, Any] | None = None) -> Any:
-        """The value of the expression with these variables (JSON values)."""
-        return _Evaluator(self, variables or {}).run()
+        """The value of the expression with these variables (JSON values).
+
+        Raises :class:`ExpressionError` only: running out of stack or memory (a caller
+        already deep in its own stack, say) is reported as such, never as a crash.
+        """
+        try:
+            return _Evaluator(self, variables or {}).run()
+        except RecursionError:
+            raise ExpressionError("expression or data nested too deeply to evaluate", None, self.source) from None
+        except MemoryError:
+            raise ExpressionError("out of memory while evaluating the expression", None, self.source) from None
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -185,8 +253,15 @@ def compile_expression(text: Any) -> Expression:
     if not text.strip():
         raise ExpressionError("empty expression", 0, text)
     code, where = _preprocess(text)
+    expression = Expression(text, _parse(text, code, where), where, code)
+    _check_tree(expression)
+    return expression
+
+
+def _parse(text: str, code: str, where: list[int]) -> ast.Expression:
+    """The syntax tree of ``code`` (``text`` rewritten); a syntax error names its position in ``text``."""
     try:
-        tree = ast.parse(code, mode="eval")
+        return ast.parse(code, mode="eval")
     except SyntaxError as exc:
         message = (exc.msg or "invalid syntax").replace(_DOLLAR, "$")
         if not exc.offset:  # the parser ran out of input
@@ -198,22 +273,50 @@ def compile_expression(text: Any) -> Expression:
             if message == "invalid syntax":
                 message = f"unexpected {text[position]!r}" if position < len(text) else "unexpected end of expression"
         raise ExpressionError(f"Syntax error: {message}", position, text) from None
-    expression = Expression(text, tree, where, code)
+    except RecursionError:  # Python's parser gave up (thousands of unary operators, say)
+        raise ExpressionError(f"expression nested too deeply (more than {MAX_DEPTH} levels)", None, text) from None
+    except MemoryError:
+        raise ExpressionError("expression too complex to parse", None, text) from None
+
+
+def _nodes_with_depth(tree: ast.Expression) -> Iterator[tuple[ast.AST, int]]:
+    """Every node of ``tree`` (as ``ast.walk``, without recursion) with its nesting depth.
+
+    The depth is the number of evaluator levels above the node (0 for the top node of the
+    expression, -1 for the ``ast.Expression`` around it): the left operand of a binary
+    operator that is itself a binary operator stays at its parent's level, because
+    ``a + b + c ...`` is evaluated as one chain.
+    """
+    stack: list[tuple[ast.AST, int]] = [(tree, -1)]
+    while stack:
+        node, depth = stack.pop()
+        yield node, depth
+        chain_left = node.left if isinstance(node, ast.BinOp) and isinstance(node.left, ast.BinOp) else None
+        for child in reversed(list(ast.iter_child_nodes(node))):  # reversed: the leftmost comes out first
+            stack.append((child, depth if child is chain_left else depth + 1))
+
+
+def _check_tree(expression: Expression) -> None:
+    """Refuse node kinds outside the whitelist, private names, keyword arguments, too many or too deep nodes."""
+    text = expression.source
     count = 0
-    for node in ast.walk(tree):
+    for node, depth in _nodes_with_depth(expression._tree):
         count += 1
         if not isinstance(node, _ALLOWED):
             what = _DESCRIBE.get(type(node), type(node).__name__)
             raise ExpressionError(f"{what} is not allowed in an expression", expression.position(node) or 0, text)
+        if depth > MAX_DEPTH and isinstance(node, ast.expr):
+            raise ExpressionError(
+                f"expression nested too deeply (more than {MAX_DEPTH} levels)", expression.nesting_position(node), text
+            )
         if isinstance(node, ast.Name) and node.id.startswith("_") and not node.id.startswith(_DOLLAR):
-            raise ExpressionError(f"names starting with '_' are not allowed ({node.id!r})", expression.position(node), text)
+            raise ExpressionError(f"names starting with '_' are not allowed ({_show(node.id)})", expression.position(node), text)
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise ExpressionError(f"fields starting with '_' must be read as x[{node.attr!r}]", expression.position(node), text)
+            raise ExpressionError(f"fields starting with '_' must be read as x[{_show(node.attr)}]", expression.position(node), text)
         if isinstance(node, ast.Call) and node.keywords:
             raise ExpressionError("keyword arguments are not allowed", expression.position(node), text)
     if count > MAX_NODES:
         raise ExpressionError(f"expression too large ({count} nodes; at most {MAX_NODES})", 0, text)
-    return expression
 
 
 def evaluate(text: str, variables: Mapping[str, Any] | None = None) -> Any:
@@ -247,13 +350,59 @@ def _is_number(value: Any) -> bool:
 
 
 def render_value(value: Any) -> str:
-    """How a value is written into text (``${...}`` templates): Strings as they are, anything else as JSON."""
+    """How a value is written into text (``${...}`` templates): Strings as they are, anything else as JSON.
+
+    Raises ``ValueError`` for a value nested more than :data:`MAX_DEPTH` levels deep and
+    ``ArithmeticError`` when the text would be longer than :data:`MAX_SIZE`.
+    """
     if isinstance(value, str):
         return value
+    _check_renderable(value)
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=list)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=list)
     except ValueError:
-        return repr(value)
+        text = repr(value)
+    return _check_size(text)
+
+
+_END = object()  # the end of an iterator, for next(..., _END)
+
+
+def _check_renderable(value: Any) -> None:
+    """Refuse, before rendering, a value nested too deeply or whose JSON text is surely too long.
+
+    Walks the value without recursion, adding up a lower bound of its JSON length, and
+    stops as soon as that passes :data:`MAX_SIZE` (so a list holding the same big list a
+    million times costs no more than one big list).
+    """
+    size = 0
+    levels: list[Iterator[Any]] = [iter((value,))]  # one iterator of items per open level
+    while levels:
+        item = next(levels[-1], _END)
+        if item is _END:
+            levels.pop()
+            continue
+        inner: Iterator[Any] | None = None
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, (list, tuple)):
+            size += 1 + max(len(item), 1)
+            inner = iter(item)
+        elif isinstance(item, Mapping):
+            size += 1 + max(len(item), 1) * 3
+            inner = (part for key, element in item.items() for part in (key, element))
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            size += 2 * len(item) + 1
+        elif isinstance(item, int) and not isinstance(item, bool):
+            size += item.bit_length() // 4 + 1
+        else:
+            size += 1
+        if size > MAX_SIZE:
+            raise _too_large()
+        if inner is not None:
+            if len(levels) > MAX_DEPTH:
+                raise ValueError(f"value nested too deeply to render (more than {MAX_DEPTH} levels)")
+            levels.append(inner)
 
 
 def _number_of(value: Any) -> float | int:
@@ -265,9 +414,9 @@ def _number_of(value: Any) -> float | int:
         try:
             number = float(value.strip())
         except ValueError:
-            raise TypeError(f"{value!r} is not a number") from None
+            raise TypeError(f"{_show(value)} is not a number") from None
         if not math.isfinite(number):
-            raise TypeError(f"{value!r} is not a finite number")
+            raise TypeError(f"{_show(value)} is not a finite number")
         return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
     if value is None:
         raise TypeError("null is not a number")
@@ -289,7 +438,7 @@ def _unary(name: str, fn: Callable[[float], float]) -> Callable[..., Any]:
         try:
             return fn(x)
         except (ValueError, OverflowError):
-            raise ArithmeticError(f"{name}({x!r}) is not a real number") from None
+            raise ArithmeticError(f"{name}({_show(x)}) is not a real number") from None
 
     return call
 
@@ -319,7 +468,7 @@ def _log(*args: Any) -> Any:
     try:
         return math.log(*args)
     except (ValueError, ZeroDivisionError):
-        raise ArithmeticError(f"log{tuple(args)!r} is not a real number") from None
+        raise ArithmeticError(f"log({', '.join(_show(arg) for arg in args)}) is not a real number") from None
 
 
 def _len(*args: Any) -> int:
@@ -401,7 +550,7 @@ def _binary_math(name: str, fn: Callable[[float, float], float]) -> Callable[...
         try:
             return fn(float(args[0]), float(args[1]))
         except (ValueError, OverflowError, ZeroDivisionError):
-            raise ArithmeticError(f"{name}{tuple(args)!r} is not a real number") from None
+            raise ArithmeticError(f"{name}({', '.join(_show(arg) for arg in args)}) is not a real number") from None
 
     return call
 
@@ -450,17 +599,35 @@ _NAMESPACES = {"Math": _Namespace("Math", _MATH_NAMESPACE)}
 # -- arithmetic with limits -----------------------------------------------------------------------
 
 
+def _too_large() -> ArithmeticError:
+    return ArithmeticError(f"result too large (more than {MAX_SIZE} items)")
+
+
 def _check_size(value: Any) -> Any:
+    """``value``, unless it is a String or Array longer than :data:`MAX_SIZE`."""
     if isinstance(value, (str, list)) and len(value) > MAX_SIZE:
-        raise ArithmeticError(f"result too large (more than {MAX_SIZE} items)")
+        raise _too_large()
     return value
 
 
+def _check_growth(size: int, base: int) -> None:
+    """Refuse to build ``size`` items from ``base`` ones when that grows past :data:`MAX_SIZE`.
+
+    A result no longer than its input (a long String passed through ``lower()``) is
+    allowed: it takes no more memory than the input already does.
+    """
+    if size > MAX_SIZE and size > base:
+        raise _too_large()
+
+
 def _finite(value: Any) -> Any:
+    """``value``, unless it is a complex, NaN or infinite number, or an Integer beyond the Float range."""
     if isinstance(value, complex):
         raise ArithmeticError("result is not a real number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ArithmeticError("result is not a number (NaN)" if math.isnan(value) else "numeric overflow")
+    if isinstance(value, int) and value.bit_length() > MAX_INTEGER_BITS:
+        raise ArithmeticError("numeric overflow")
     return value
 
 
@@ -480,10 +647,10 @@ def _power(base: Any, exponent: Any) -> Any:
 def _add(a: Any, b: Any) -> Any:
     if (_is_number(a) or isinstance(a, bool)) and (_is_number(b) or isinstance(b, bool)):
         return a + b
-    if isinstance(a, str) and isinstance(b, str):
-        return _check_size(a + b)
-    if isinstance(a, list) and isinstance(b, list):
-        return _check_size(a + b)
+    if (isinstance(a, str) and isinstance(b, str)) or (isinstance(a, list) and isinstance(b, list)):
+        if len(a) + len(b) > MAX_SIZE:
+            raise _too_large()
+        return a + b
     raise TypeError(f"cannot add {_kind(a)} and {_kind(b)}")
 
 
@@ -492,7 +659,7 @@ def _multiply(a: Any, b: Any) -> Any:
         return a * b
     if isinstance(a, (str, list)) and isinstance(b, int) and not isinstance(b, bool):
         if len(a) * max(b, 0) > MAX_SIZE:
-            raise ArithmeticError(f"result too large (more than {MAX_SIZE} items)")
+            raise _too_large()
         return a * b
     if isinstance(b, (str, list)) and isinstance(a, int) and not isinstance(a, bool):
         return _multiply(b, a)
@@ -540,16 +707,60 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
-def _equal(a: Any, b: Any) -> bool:
+class _Equality:
+    """Deep equality of JSON values, without recursion, within :data:`MAX_DEPTH` and a work budget.
+
+    One instance is one comparison: ``includes`` and ``indexOf`` share its budget of
+    :data:`MAX_COMPARE_STEPS` element pairs over all the elements they try.
+    """
+
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def __call__(self, a: Any, b: Any) -> bool:
+        """Whether ``a`` equals ``b`` (numbers by value, Booleans only Booleans, containers element-wise)."""
+        levels: list[Iterator[tuple[Any, Any]]] = [iter(((a, b),))]  # one iterator of pairs per open level
+        while levels:
+            pair = next(levels[-1], None)
+            if pair is None:
+                levels.pop()
+                continue
+            self.steps += 1
+            if self.steps > MAX_COMPARE_STEPS:
+                raise ArithmeticError(f"values too large to compare (more than {MAX_COMPARE_STEPS} elements)")
+            x, y = pair
+            if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+                if len(x) != len(y):
+                    return False
+                inner: Iterator[tuple[Any, Any]] = zip(x, y)
+            elif isinstance(x, Mapping) and isinstance(y, Mapping):
+                if x.keys() != y.keys():
+                    return False
+                inner = ((x[key], y[key]) for key in x)
+            elif _scalar_equal(x, y):
+                continue
+            else:
+                return False
+            if len(levels) > MAX_DEPTH:
+                raise ValueError(f"values nested too deeply to compare (more than {MAX_DEPTH} levels)")
+            levels.append(inner)
+        return True
+
+
+def _scalar_equal(a: Any, b: Any) -> bool:
+    """Equality of two values that are not both Arrays or both Objects."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if _is_number(a) and _is_number(b):
         return a == b
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two JSON values are equal (see :class:`_Equality`)."""
+    return _Equality()(a, b)
 
 
 def _order(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
@@ -566,7 +777,8 @@ def _contains(container: Any, item: Any) -> bool:
             raise TypeError(f"'in <String>' needs a String on the left, not {_kind(item)}")
         return item in container
     if isinstance(container, (list, tuple)):
-        return any(_equal(item, element) for element in container)
+        equal = _Equality()
+        return any(equal(item, element) for element in container)
     if isinstance(container, Mapping):
         return isinstance(item, str) and item in container
     raise TypeError(f"'in' needs a String, Array or Object on the right, not {_kind(container)}")
@@ -587,11 +799,38 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
 # -- methods ------------------------------------------------------------------------------------------
 
 
+def _joined(separator: str, items: Iterable[Any]) -> str:
+    """``separator.join`` of the items as text (:func:`_to_str`), refused as soon as it passes :data:`MAX_SIZE`."""
+    parts: list[str] = []
+    size = 0
+    for item in items:
+        text = _to_str(item)
+        size += len(text) + (len(separator) if parts else 0)
+        if size > MAX_SIZE:
+            raise _too_large()
+        parts.append(text)
+    return separator.join(parts)
+
+
+def _replaced(receiver: str, old: str, new: str) -> str:
+    """``receiver.replace(old, new)``, its size checked first (an empty ``old`` matches len + 1 times)."""
+    size = len(receiver) + receiver.count(old) * (len(new) - len(old))
+    _check_growth(size, len(receiver))
+    return receiver.replace(old, new)
+
+
+def _recased(receiver: str, upper: bool) -> str:
+    """``upper()`` or ``lower()``; a few characters grow (``ß`` is ``SS``), so the size is checked."""
+    result = receiver.upper() if upper else receiver.lower()
+    _check_growth(len(result), len(receiver))
+    return result
+
+
 def _string_method(receiver: str, name: str, args: list[Any]) -> Any:
     if name in ("lower", "toLowerCase") and not args:
-        return receiver.lower()
+        return _recased(receiver, upper=False)
     if name in ("upper", "toUpperCase") and not args:
-        return receiver.upper()
+        return _recased(receiver, upper=True)
     if name in ("strip", "trim") and not args:
         return receiver.strip()
     if name in ("startswith", "startsWith") and len(args) == 1 and isinstance(args[0], str):
@@ -605,11 +844,9 @@ def _string_method(receiver: str, name: str, args: list[Any]) -> Any:
     if name == "split" and len(args) <= 1 and all(isinstance(a, str) and a for a in args):
         return _check_size(receiver.split(*args))
     if name == "replace" and len(args) == 2 and all(isinstance(a, str) for a in args):
-        if args[0] and len(args[1]) > len(args[0]) and receiver.count(args[0]) * len(args[1]) > MAX_SIZE:
-            raise ArithmeticError(f"result too large (more than {MAX_SIZE} items)")
-        return receiver.replace(args[0], args[1])
+        return _replaced(receiver, args[0], args[1])
     if name == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-        return _check_size(receiver.join(_to_str(item) for item in args[0]))
+        return _joined(receiver, args[0])
     raise TypeError(f"String has no method {name}() taking {len(args)} argument(s)")
 
 
@@ -617,9 +854,10 @@ def _array_method(receiver: list[Any], name: str, args: list[Any]) -> Any:
     if name == "includes" and len(args) == 1:
         return _contains(receiver, args[0])
     if name == "indexOf" and len(args) == 1:
-        return next((i for i, item in enumerate(receiver) if _equal(item, args[0])), -1)
+        equal = _Equality()
+        return next((i for i, item in enumerate(receiver) if equal(item, args[0])), -1)
     if name == "join" and len(args) <= 1 and all(isinstance(a, str) for a in args):
-        return _check_size((args[0] if args else ",").join(_to_str(item) for item in receiver))
+        return _joined(args[0] if args else ",", receiver)
     raise TypeError(f"Array has no method {name}() taking {len(args)} argument(s)")
 
 
@@ -662,9 +900,7 @@ class _Evaluator:
         if kind is ast.Name:
             return self.name(node)  # type: ignore[arg-type]
         if kind is ast.BinOp:
-            left = self.eval(node.left)  # type: ignore[attr-defined]
-            right = self.eval(node.right)  # type: ignore[attr-defined]
-            return self.apply(node.left, _BINARY[type(node.op)], left, right)  # type: ignore[attr-defined]
+            return self.binary(node)  # type: ignore[arg-type]
         if kind is ast.UnaryOp:
             operand = self.eval(node.operand)  # type: ignore[attr-defined]
             op = type(node.op)  # type: ignore[attr-defined]
@@ -713,12 +949,25 @@ class _Evaluator:
             return self.call(node)  # type: ignore[arg-type]
         raise self.fail(node, f"{kind.__name__} is not allowed in an expression")
 
+    def binary(self, node: ast.BinOp) -> Any:
+        """A chain of binary operators (``a + b - c ...``, nested to the left), left to right, without recursion."""
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        value = self.eval(chain[-1].left)
+        for link in reversed(chain):
+            right = self.eval(link.right)
+            value = self.apply(link.left, _BINARY[type(link.op)], value, right)
+        return value
+
     def apply(self, left_node: ast.AST, fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
         """``fn(left, right)``; an error points at the operator after ``left_node``."""
         try:
             return _finite(fn(left, right))
         except (TypeError, ArithmeticError, ValueError) as exc:
             raise self.fail_after(left_node, str(exc)) from None
+        except RecursionError:
+            raise self.fail_after(left_node, "values nested too deeply") from None
 
     def name(self, node: ast.Name) -> Any:
         name = node.id
@@ -734,8 +983,7 @@ class _Evaluator:
         if name in _FUNCTIONS:
             raise self.fail(node, f"{name} is a function: call it as {name}(...)")
         shown = "$" + name if node.id.startswith(_DOLLAR) else name
-        known = ", ".join(sorted(variables)) or "none"
-        raise self.fail(node, f"Unknown name {shown!r} (variables: {known})")
+        raise self.fail(node, f"Unknown name {_show(shown)} (variables: {_list_names(variables)})")
 
     def attribute(self, node: ast.Attribute) -> Any:
         target = self.eval(node.value)
@@ -746,7 +994,7 @@ class _Evaluator:
                 if callable(member):
                     raise self.fail(node, f"{target.name}.{field} is a function: call it as {target.name}.{field}(...)")
                 return member
-            raise self.fail(node, f"{target.name} has no member {field!r}")
+            raise self.fail(node, f"{target.name} has no member {_show(field)}")
         if field == "length" and isinstance(target, (str, list, tuple)):
             return len(target)
         if isinstance(target, Mapping):
@@ -811,14 +1059,19 @@ class _Evaluator:
                     return _object_method(receiver, method, args)
             except (TypeError, ArithmeticError, ValueError) as exc:
                 raise self.fail(node, str(exc)) from None
+            except RecursionError:
+                raise self.fail(node, "values nested too deeply") from None
             raise self.fail(func, f"{_kind(receiver)} has no method {method}()")
         raise self.fail(node, "only named functions and methods can be called")
 
     def invoke(self, node: ast.AST, fn: Callable[..., Any], args: list[Any]) -> Any:
+        """``fn(*args)``; an error points at the call."""
         try:
             return _finite(fn(*args))
         except (TypeError, ArithmeticError, ValueError) as exc:
             raise self.fail(node, str(exc)) from None
+        except RecursionError:
+            raise self.fail(node, "values nested too deeply") from None
 
 
 # -- ${...} templates inside expressions (reference data operations) --------------------------------------
@@ -869,7 +1122,10 @@ def resolve_templates(text: str, variables: Mapping[str, Any]) -> str:
         except ExpressionError as exc:
             position = None if exc.position is None else start + 2 + exc.position
             raise ExpressionError(exc.message, position, text) from None
-        parts.append("true" if value is True else "false" if value is False else render_value(value))
+        try:
+            parts.append("true" if value is True else "false" if value is False else render_value(value))
+        except (ArithmeticError, ValueError) as exc:
+            raise ExpressionError(str(exc), start, text) from None
         last = end
     parts.append(text[last:])
     return "".join(parts)

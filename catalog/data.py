@@ -629,7 +629,11 @@ class DataOperations(Actor):
             ctx.done({"output": message})
             return
         exprs = settings(ctx, _Expressions)
-        ports = {"data": message.as_json()}
+        try:
+            ports = {"data": message.as_json()}  # `input` in expressions: {port: tagged message}
+        except RecursionError:
+            ctx.done({"error": Message.error("tpl_data_operations: the data is nested too deeply to process")})
+            return
         send = ctx.send
         last = len(sets) - 1
         for number, operation_set in enumerate(sets):

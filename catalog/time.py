@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from reflow_cli import Actor, Message, PortSpec
+from reflow_cli.errors import ReflowError
 
 from ._common import rfc3339, schema, strftime
 
@@ -112,7 +113,7 @@ COMMON_SCHEDULES: dict[str, str] = {
 _ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
-class CronError(ValueError):
+class CronError(ReflowError, ValueError):
     """A cron expression or time zone that cannot be used."""
 
 
@@ -298,6 +299,7 @@ class DateTime(Actor):
     inports = [
         PortSpec("input", None, "any packet; with operation parse, the time to parse"),
         PortSpec("trigger", None, "same as input"),
+        PortSpec("*", None, "any other port name: same as input (the reference takes a packet on any port)"),
     ]
     outports = [
         PortSpec("output", "Object", "{timestamp, iso, formatted, year, month, day, hour, minute, second}"),
@@ -327,7 +329,7 @@ class DateTime(Actor):
         }
     )
     description = (
-        "On any packet, sends the current time: `timestamp` (Unix ms), `formatted` (with `format`) and "
+        "On a packet on any port, sends the current time: `timestamp` (Unix ms), `formatted` (with `format`) and "
         "`output`, an Object with timestamp, iso (RFC 3339 with nanoseconds), formatted and the parts "
         "year..second as zero-padded Strings. operation epoch sends Unix seconds on `timestamp` only; "
         "operation parse reads the time from the packet instead of the clock."

@@ -203,3 +203,234 @@ def test_templates_are_resolved_before_evaluation() -> None:
     assert caught.value.position == 6
     with pytest.raises(ExpressionError, match="unclosed"):
         resolve_templates("x > ${1", variables)
+
+
+# -- limits that used to be bypassable ---------------------------------------------------------------
+
+
+def _nested(depth: int, leaf: object = 1) -> object:
+    """``leaf`` inside ``depth`` Arrays."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("text", "variables"),
+    [
+        ("('a' * 3000).replace('', 'b' * 3000)", {}),  # 9,006,000 characters
+        ("('a' * 100000).replace('', 'b' * 100000)", {}),  # about 10 GB
+        ("('a' * 500000).replace('', 'b')", {}),  # 1,000,001: an empty pattern matches len + 1 times
+        ("('a' * 1000).replace('a', 'b' * 1001)", {}),
+        ("('ß' * 600000).upper()", {}),  # ß is SS: 1,200,000
+        ("('b' * 1000000).join(['a', 'a'])", {}),
+        ("'-'.join(['a' * 1000000] * 1000000)", {}),
+        ("'-'.join([['a' * 1000000]] * 1000000)", {}),  # each element rendered: refused at the second
+        ("([['a' * 1000000]] * 1000000).join('')", {}),
+        ("str(['a' * 1000000] * 1000000)", {}),  # a million references to one big String
+        ("str([[1] * 1000000] * 1000000)", {}),
+        ("s + s", {"s": "a" * 600000}),
+    ],
+)
+def test_every_string_growing_operation_is_bounded(text: str, variables: dict) -> None:
+    with pytest.raises(ExpressionError, match=r"^result too large \(more than 1000000 items\) at position \d+$"):
+        evaluate(text, variables)
+
+
+def test_results_up_to_the_limit_and_long_inputs_passed_through_are_allowed() -> None:
+    assert len(evaluate("('a' * 499999).replace('', 'b')")) == 999999
+    assert evaluate("'abc'.replace('', '-')") == "-a-b-c-"
+    assert len(evaluate("('ß' * 400000).upper()")) == 800000
+    long = "x" * 2_000_000  # data longer than the limit may still go through what does not grow it
+    assert evaluate("s.upper().replace('X', 'y')", {"s": long}) == "y" * 2_000_000
+    assert evaluate("s.lower().length", {"s": long}) == 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("x" + "[0]" * 500, "["),
+        ("a." * 500 + "b", "."),
+        ("-" * 150 + "1", "-"),
+        ("1 ** " * 150 + "1", "1"),  # the operand 101 levels down
+    ],
+)
+def test_deep_expressions_are_refused_with_the_position(text: str, at: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(text)
+    assert caught.value.message == "expression nested too deeply (more than 100 levels)"
+    assert caught.value.position is not None and text[caught.value.position] == at
+
+
+def test_nesting_up_to_the_limit_works_and_chains_do_not_nest() -> None:
+    assert evaluate("x" + "[0]" * 100, {"x": _nested(100)}) == 1
+    assert evaluate("-" * 100 + "1") == 1
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        compile_expression("x" + "[0]" * 101)
+    assert evaluate("+".join(["1"] * 600)) == 600  # a chain of 600 terms is one level
+    assert evaluate(" - ".join(["x"] * 400), {"x": 1}) == -398
+
+
+def test_a_parser_recursion_error_is_an_expression_error() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("-" * 4999 + "1")  # Python's own parser gives up before our check
+    assert caught.value.message == "expression nested too deeply (more than 100 levels)"
+    assert caught.value.position is None
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "message", "position"),
+    [
+        ("x == y", {"x": _nested(900), "y": _nested(900)}, "values nested too deeply to compare (more than 100 levels)", 2),
+        ("x != y", {"x": _nested(900), "y": _nested(900)}, "values nested too deeply to compare (more than 100 levels)", 2),
+        ("x in [y]", {"x": _nested(900), "y": _nested(900)}, "values nested too deeply to compare (more than 100 levels)", 2),
+        ("x.includes(y)", {"x": [_nested(900)], "y": _nested(900)}, "values nested too deeply to compare (more than 100 levels)", 0),
+        ("x.indexOf(y)", {"x": [_nested(900)], "y": _nested(900)}, "values nested too deeply to compare (more than 100 levels)", 0),
+        ("str(x)", {"x": _nested(5000)}, "value nested too deeply to render (more than 100 levels)", 0),
+        ("'-'.join(x)", {"x": [_nested(5000)]}, "value nested too deeply to render (more than 100 levels)", 0),
+        ("str({'a': x})", {"x": _nested(100)}, "value nested too deeply to render (more than 100 levels)", 0),
+    ],
+)
+def test_deep_data_is_an_error_with_the_position(text: str, variables: dict, message: str, position: int) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(text, variables)
+    assert (caught.value.message, caught.value.position) == (message, position)
+
+
+def test_data_nested_up_to_the_limit_compares_and_renders() -> None:
+    deep = _nested(100)
+    assert evaluate("x == y", {"x": deep, "y": _nested(100)}) is True
+    assert evaluate("x == y", {"x": deep, "y": _nested(100, 2)}) is False
+    assert evaluate("y in [1, x]", {"x": deep, "y": _nested(100)}) is True
+    assert evaluate("str(x)", {"x": deep}) == "[" * 100 + "1" + "]" * 100
+    assert evaluate("{'a': [1, {'b': true}]} == {'a': [1.0, {'b': true}]}") is True
+    assert evaluate("{'a': [1, {'b': true}]} == {'a': [1, {'b': 1}]}") is False
+
+
+def test_comparisons_have_a_work_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reflow_cli.catalog import _expr
+
+    monkeypatch.setattr(_expr, "MAX_COMPARE_STEPS", 1000)
+    assert evaluate("[1] * 999 == [1] * 999") is True
+    with pytest.raises(ExpressionError, match=r"^values too large to compare \(more than 1000 elements\) at position 18$"):
+        evaluate("[[1] * 100] * 100 == [[1] * 100] * 100")
+    with pytest.raises(ExpressionError, match="values too large to compare"):  # one budget for all the elements
+        evaluate("([[1] * 100] * 100).includes([1] * 99 + [2])")
+
+
+def test_a_caller_short_of_stack_gets_an_expression_error() -> None:
+    import sys
+
+    compiled = compile_expression("-" * 100 + "1")
+    headroom = 40  # fewer frames than the 100 levels need
+
+    def at_depth(depth: int) -> object:
+        return at_depth(depth - 1) if depth > 0 else compiled.evaluate()
+
+    used = 0
+    frame = sys._getframe()
+    while frame is not None:
+        used += 1
+        frame = frame.f_back
+    with pytest.raises(ExpressionError) as caught:
+        at_depth(sys.getrecursionlimit() - used - headroom)
+    assert "nested too deeply" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "start"),
+    [
+        ('int("' + "9" * 4000 + '")', {}, "'99999999999999999999999999"),
+        ("float(s)", {"s": "x" * 100_000}, "'xxxxxxxxxxxxxxxxxxxxxxxxxx"),
+        ("sqrt(n)", {"n": -(10**5000)}, "sqrt(an Integer of about 5001 digits) is not a real number"),
+        ("y", {f"v{i}": 1 for i in range(50)}, "Unknown name 'y' (variables: v0, v1, v10"),
+        ("y", {"v" * 5000: 1}, "Unknown name 'y' (variables: vvvvvvvvv"),
+    ],
+)
+def test_long_values_are_cut_in_error_messages(text: str, variables: dict, start: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        evaluate(text, variables)
+    assert caught.value.message.startswith(start)
+    assert len(caught.value.message) < 250, caught.value.message
+
+
+def test_integers_beyond_the_float_range_overflow() -> None:
+    with pytest.raises(ExpressionError, match=r"^numeric overflow at position 9$"):
+        evaluate("(2**64-1)**64")
+    with pytest.raises(ExpressionError, match="numeric overflow"):
+        evaluate("x * x", {"x": 2**600})
+    assert evaluate("x * x", {"x": 2**500}) == 2**1000
+
+
+def test_expression_errors_are_reflow_errors() -> None:
+    from reflow_cli.errors import ReflowError
+
+    assert issubclass(ExpressionError, ReflowError) and issubclass(ExpressionError, ValueError)
+
+
+# -- the same limits through real components, with `error` connected -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("x" + "[0]" * 500, "tpl_math_expression: expression nested too deeply (more than 100 levels) at position 1195"),
+        ("-" * 4999 + "1", "tpl_math_expression: expression nested too deeply (more than 100 levels)"),
+        ("('a' * 3000).replace('', 'b' * 3000).length", "tpl_math_expression: result too large (more than 1000000 items) at position 0"),
+        ("(2**64-1)**64 * 2", "tpl_math_expression: numeric overflow at position 9"),
+        ('int("' + "9" * 4000 + '")', "tpl_math_expression: '" + "9" * 27 + "..." + "9" * 28 + "' is not a finite number at position 0"),
+    ],
+)
+def test_math_expression_limits_go_to_error(expression: str, message: str) -> None:
+    from tests.catalog._helpers import run_component
+
+    result = run_component("tpl_math_expression", {"expression": expression}, {"input": [{"type": "Integer", "data": 1}]})
+    assert result.failures == []
+    assert result.data("error") == [message]
+
+
+def test_math_expression_deep_data_goes_to_error() -> None:
+    from tests.catalog._helpers import run_component
+
+    deep = {"type": "Object", "data": {"a": _nested(300), "b": _nested(300)}}
+    result = run_component("tpl_math_expression", {"expression": "len(str(a)) if a == b else 0"}, {"input": [deep]})
+    assert result.failures == []
+    assert result.data("error") == ["tpl_math_expression: values nested too deeply to compare (more than 100 levels) at position 17"]
+
+
+@pytest.mark.parametrize(
+    ("depth", "message"),
+    [
+        (150, "tpl_data_operations: operation 0 (filter): values nested too deeply to compare (more than 100 levels) at position 5"),
+        (900, "tpl_data_operations: the data is nested too deeply to process"),
+    ],
+)
+def test_data_operations_deep_data_goes_to_error(depth: int, message: str) -> None:
+    from tests.catalog._helpers import run_component
+
+    config = {"dataOperations": [{"operations": [{"type": "filter", "filterExpression": "item == item"}]}]}
+    result = run_component("tpl_data_operations", config, {"data": [{"type": "Array", "data": [_nested(depth)]}]})
+    assert result.failures == []
+    assert result.data("error") == [message] and "output" not in result.outputs
+
+
+def test_data_operations_string_growth_goes_to_error() -> None:
+    from tests.catalog._helpers import run_component
+
+    config = {"dataOperations": [{"operations": [{"type": "transform", "transformExpression": "data.replace('', data)"}]}]}
+    result = run_component("tpl_data_operations", config, {"data": [{"type": "String", "data": "a" * 3000}]})
+    assert result.failures == []
+    assert result.data("error") == [
+        "tpl_data_operations: operation 0 (transform): result too large (more than 1000000 items) at position 0"
+    ]
+
+
+def test_rules_engine_deep_data_goes_to_error() -> None:
+    from tests.catalog._helpers import run_component
+
+    config = {"rules": {"type": "IF", "groups": [{"connector": "AND", "rules": [{"expression": "a == b"}]}]}}
+    data = {"type": "Object", "data": {"a": _nested(200), "b": _nested(200)}}
+    result = run_component("tpl_rules_engine", config, {"data": [data]}, connect=["output", "matched", "unmatched", "error"])
+    assert result.failures == []
+    assert result.data("error") == ["tpl_rules_engine: values nested too deeply to compare (more than 100 levels) at position 2"]

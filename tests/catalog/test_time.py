@@ -251,3 +251,42 @@ def test_cron_errors(config: dict, text: str) -> None:
 def test_cron_unknown_time_zone() -> None:
     result = run_component("tpl_cron_trigger", {"timezone": "Mars/Olympus"}, {"start": [FLOW]})
     assert result.data("error")[0].startswith("Unknown timezone 'Mars/Olympus'")
+
+
+def test_date_time_takes_a_packet_on_any_port() -> None:
+    """anchor-behaviour.md §10: tpl_date_time's inports are "any port" (a `*` inport pattern)."""
+    result = run_component("tpl_date_time", {"operation": "parse"}, {"when": [T("String", "2024-03-05T06:07:08Z")]})
+    assert result.one("timestamp")["data"] == 1709618828000
+    net = Network()
+    sink = Sink()
+    net.register_actor("test_sink", sink)
+    net.add_node("source", "tpl_passthrough")
+    net.add_node("clock", "tpl_date_time", {"operation": "epoch"})
+    net.add_node("sink", "test_sink")
+    net.add_connection("source", "output", "clock", "tick-tock_2")
+    net.add_connection("clock", "timestamp", "sink", "timestamp")
+    net.add_initial("source", "input", FLOW)
+    assert net.run(timeout=10).name == "COMPLETE"
+    ((port, message, _at),) = sink.items
+    assert port == "timestamp" and abs(message["data"] - time.time()) < 2
+
+
+def test_a_spec_may_connect_any_port_of_date_time(tmp_path) -> None:
+    from reflow_cli.spec import load_pipeline
+
+    spec = tmp_path / "pipeline.yaml"
+    spec.write_text(
+        "version: 1\n"
+        "nodes:\n"
+        "  source: {component: tpl_passthrough}\n"
+        "  clock: {component: tpl_date_time}\n"
+        "  print: {component: tpl_log}\n"
+        "connections:\n"
+        "  - source.output -> clock.whenever\n"
+        "  - clock.formatted -> print.input\n"
+        "initial:\n"
+        "  - {to: source.input, data: {type: Flow}}\n",
+        encoding="utf-8",
+    )
+    loaded = load_pipeline(str(spec))
+    assert loaded.ok, [str(d) for d in loaded.diagnostics]
