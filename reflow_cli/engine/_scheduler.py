@@ -155,9 +155,13 @@ class Scheduler:
         ports: list[str] = []
         edges: list[str] = []
         for node in self.nodes:
+            waiting = [inport for inport in node.inport_list if len(inport.queue)]
+            for inport in waiting:
+                ports.append(f"{inport.label} ({len(inport.queue)} waiting)")
+            if waiting and node.await_all:  # name what it waits for: the inports that stay empty
+                ports.extend(f"{inport.label} (empty; {node.id} needs a packet on every inport)"
+                             for inport in node.inport_list if not len(inport.queue))
             for inport in node.inport_list:
-                if len(inport.queue):
-                    ports.append(f"{inport.label} ({len(inport.queue)} waiting)")
                 for edge in inport.edges:
                     if edge.waiting:
                         edges.append(edge.label)

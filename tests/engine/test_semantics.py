@@ -209,8 +209,8 @@ def test_await_all_that_can_never_fill_is_reported_stalled() -> None:
     net.add_initial("p", "a", Message.integer(1))
     status = net.run(timeout=5)
     assert status == RunState.STALLED and not status
-    assert status.ports == ("p.a (1 waiting)",)
-    assert "p.a" in status.describe()
+    assert status.ports == ("p.a (1 waiting)", "p.b (empty; p needs a packet on every inport)")
+    assert "p.a" in status.describe() and "p.b (empty" in status.describe()  # what it waits for, too
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
