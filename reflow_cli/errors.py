@@ -56,10 +56,13 @@ The tree::
         ├── PackBuildError           ``reflow pack build``/``strip`` failed (pack.yaml, pip download)
         └── PackInstallError         installing or removing a pack failed (offline pip, file system)
 
-Three more subclasses of :class:`ReflowError` live beside the code that raises
+Five more subclasses of :class:`ReflowError` live beside the code that raises
 them: ``diagram.DiagramError`` (Graphviz missing or failing),
-``trace_summary.TraceFormatError`` (no trace event in the file, ValueError) and
-``metrics.MetricsError`` (a malformed metrics address or a port that cannot be bound, OSError). Spec
+``trace_summary.TraceFormatError`` (no trace event in the file, ValueError),
+``trace.TraceWriteError`` (a trace file that cannot be written, OSError),
+``engine._policies.DeadLetterError`` (a dead letter that cannot be written, OSError) and
+``metrics.MetricsError`` (a malformed metrics address or a port that cannot be bound, OSError). The
+catalog's ``ExpressionError`` and ``CronError`` are ReflowErrors (and ValueErrors) too. Spec
 files never raise: every problem in one is a diagnostic with a code
 (``docs/errors.md``).
 """

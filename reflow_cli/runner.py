@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ import trio
 
 from .actor import Actor
 from .engine import Network, NetworkStatistics, RunState, RunStatus
+from .engine._plan import node_settings
+from .engine._policies import DeadLetterError
 from .message import Message
-from .trace import TraceWriter
+from .trace import TraceWriteError, TraceWriter
 
 __all__ = [
     "DISTRIBUTION_KEYS",
@@ -38,6 +40,7 @@ __all__ = [
     "RunOutcome",
     "is_reflow_node",
     "node_component_spec",
+    "dead_letter_nodes",
     "distribution_settings",
     "node_outports",
     "pipeline_network",
@@ -274,21 +277,45 @@ def run_to_end(
     :class:`~reflow_cli.metrics.MetricsError`) and serves ``/metrics`` until
     the run ends. ``control`` lets code inside the run stop it gracefully;
     its reason becomes the outcome's ``reason``.
+
+    The ``trace`` file is created before anything starts: one that cannot be
+    written raises :class:`~reflow_cli.trace.TraceWriteError` then (and a write
+    that fails later stops the run with it). A dead-letter file that cannot be
+    written stops the run and raises
+    :class:`~reflow_cli.engine._policies.DeadLetterError` naming it (a failed
+    packet is never dropped). Either is raised as itself, not in an exception group.
     """
-    return trio.run(
-        _run,
-        network,
-        timeout,
-        duration,
-        grace,
-        trace,
-        trace_payloads,
-        progress,
-        progress_interval,
-        handle_signals,
-        metrics,
-        control,
-    )
+    try:
+        return trio.run(
+            _run,
+            network,
+            timeout,
+            duration,
+            grace,
+            trace,
+            trace_payloads,
+            progress,
+            progress_interval,
+            handle_signals,
+            metrics,
+            control,
+        )
+    except BaseExceptionGroup as group:
+        error = _only(group, (DeadLetterError, TraceWriteError))
+        if error is None:
+            raise
+        raise error from error.__cause__  # one clear error, not the nurseries' groups around it
+
+
+def _only(group: BaseExceptionGroup[Any], kinds: tuple[type[OSError], ...]) -> OSError | None:
+    """The first error of a (nested) exception group made of nothing but ``kinds``; None otherwise."""
+    match, rest = group.split(kinds)
+    if match is None or rest is not None:
+        return None
+    leaf: BaseException = match
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, kinds) else None
 
 
 async def _run(
@@ -318,8 +345,15 @@ async def _run(
             why.append(reason)
         stop.set()
 
+    if writer is not None:
+        writer.open()  # before the network starts: a trace that cannot be written raises TraceWriteError here
     if metrics is not None:
-        await metrics.bind()  # before the network starts; a bind error is raised as it is
+        try:
+            await metrics.bind()  # before the network starts; a bind error is raised as it is
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
     async with trio.open_nursery() as helpers:
         if metrics is not None:
             await helpers.start(metrics.serve, network.stats)
@@ -376,6 +410,22 @@ async def _watch_signals(request_stop: Callable[[str], None], scope: trio.Cancel
 
 #: Node settings only a distributed executor uses.
 DISTRIBUTION_KEYS = ("placement", "replicas", "resources")
+
+
+def dead_letter_nodes(graph: Any, on_error: str = "fail") -> list[str]:
+    """The nodes whose error policy can end in ``dead_letter`` (``on_error`` is the run's default policy).
+
+    Such a node appends to the run's dead-letter file unless its ``error``
+    outport is connected; ``reflow run`` checks that file can be written first.
+    """
+    found = []
+    for process in graph.iter_processes():
+        settings = node_settings(process.metadata)
+        retry = settings.get("retry")
+        then = retry.get("then") if isinstance(retry, Mapping) else None
+        if "dead_letter" in (settings.get("on_error") or on_error, then):
+            found.append(process.id)
+    return found
 
 
 def distribution_settings(graph: Any) -> list[str]:

@@ -21,9 +21,10 @@ from typing import IO, Any
 import trio
 
 from .engine import EventStream, NetworkStatistics
+from .errors import ReflowError
 from .message import Message
 
-__all__ = ["PAYLOAD_LIMIT", "TraceWriter", "event_json"]
+__all__ = ["PAYLOAD_LIMIT", "TraceWriteError", "TraceWriter", "event_json"]
 
 #: Events written per batch at most.
 _BATCH = 4096
@@ -69,6 +70,21 @@ def _cut_payload(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "message": cut + "…"}
 
 
+class TraceWriteError(ReflowError, OSError):
+    """The trace file cannot be written (a folder, a missing folder, no permission, a full disk).
+
+    ``path`` is the file, ``reason`` the operating system's words.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[TraceWriteError], tuple[str, str]]:
+        return type(self), (str(self.path), self.reason)
+
+
 class TraceWriter:
     """Drains an event stream into a JSON-lines file, in batches, until the run stops."""
 
@@ -88,26 +104,60 @@ class TraceWriter:
         self.stats_interval = stats_interval
         self.written = 0
         self.finished = trio.Event()
+        self._handle: IO[str] | None = None
+
+    def open(self) -> None:
+        """Create (or empty) the trace file now, so that a path that cannot be written fails early.
+
+        Raises :class:`TraceWriteError` (a folder, a missing folder, no permission).
+        :meth:`run` opens the file itself when this was not called.
+        """
+        if self._handle is None:
+            try:
+                self._handle = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise TraceWriteError(self.path, exc.strerror or str(exc)) from exc
+
+    def close(self) -> None:
+        """Close the file when :meth:`open` opened it and :meth:`run` never ran."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     async def run(self) -> None:
-        """Write until the network has stopped and every event is written (run as a trio task)."""
+        """Write until the network has stopped and every event is written (run as a trio task).
+
+        A write that fails (a full disk) raises :class:`TraceWriteError`, which stops
+        the run: the trace is complete or the run fails, never silently short.
+        """
         try:
-            with self.path.open("w", encoding="utf-8") as handle:
-                next_stats = trio.current_time() + self.stats_interval
-                while True:
-                    wait_ms = max(0.0, next_stats - trio.current_time()) * 1000 if self.stats else None
-                    first = await self.stream.recv_async(wait_ms)
-                    if first is not None:
-                        self._write_batch(handle, first)
-                    elif self.stream_ended():
-                        break
-                    if self.stats and trio.current_time() >= next_stats:
-                        self._write_stats(handle)
-                        next_stats = trio.current_time() + self.stats_interval
-                if self.stats:
-                    self._write_stats(handle)  # the final snapshot
+            self.open()
+            assert self._handle is not None
+            with self._handle as handle:
+                await self._drain(handle)
+        except TraceWriteError:
+            raise
+        except OSError as exc:
+            raise TraceWriteError(self.path, exc.strerror or str(exc)) from exc
         finally:
+            self._handle = None
             self.finished.set()
+
+    async def _drain(self, handle: IO[str]) -> None:
+        """Write events in batches, and a statistics snapshot every interval and at the end."""
+        next_stats = trio.current_time() + self.stats_interval
+        while True:
+            wait_ms = max(0.0, next_stats - trio.current_time()) * 1000 if self.stats else None
+            first = await self.stream.recv_async(wait_ms)
+            if first is not None:
+                self._write_batch(handle, first)
+            elif self.stream_ended():
+                break
+            if self.stats and trio.current_time() >= next_stats:
+                self._write_stats(handle)
+                next_stats = trio.current_time() + self.stats_interval
+        if self.stats:
+            self._write_stats(handle)  # the final snapshot
 
     def stream_ended(self) -> bool:
         """The run stopped and everything it published was read."""

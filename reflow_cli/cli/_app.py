@@ -8,7 +8,9 @@ from .._version import __version__
 
 app = typer.Typer(
     name="reflow",
-    help="Flow-based pipelines on trio: validate, run and compose pipeline specs.",
+    help="Flow-based pipelines on trio: validate, run and compose pipeline specs.\n\n"
+    "Example: reflow run examples/logs/pipeline.yaml\n\n"
+    "Every command has --help, with an example: reflow run --help",
     no_args_is_help=True,
     add_completion=True,
 )

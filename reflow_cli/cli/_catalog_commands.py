@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 import typer
 
 from ._app import app
-from ._common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, err as _err
+from ._common import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, write_output, err as _err
 
 
 catalog_app = typer.Typer(
     name="catalog",
-    help="List the standard components and show one: ports, config schema, defaults, example.",
+    help="List the standard components and show one: ports, config schema, defaults, example.\n\n"
+    "Example: reflow catalog list\n\nExample: reflow catalog show tpl_filter",
     no_args_is_help=True,
 )
 app.add_typer(catalog_app, name="catalog")
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
+    """Print a result on stdout, ending with a newline."""
+    write_output(text if text.endswith("\n") else text + "\n", None, "catalog")
 
 
 @catalog_app.command("list")

@@ -47,7 +47,7 @@ def compose(
     `graphs:` and `connections:`) keeps a composition in a repository; `reflow validate` and
     `reflow run` read it too. Problems point into the files they come from (or at --connect).
 
-    Exit codes: 0 composed, 1 a file or the composition is invalid, 2 usage.
+    Exit codes: 0 composed, 1 a file or the composition is invalid or OUT cannot be written, 2 usage.
     """
     from ..compose import compose_paths
     from ..spec import dump_graph, dump_spec, format_diagnostics

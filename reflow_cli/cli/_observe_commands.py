@@ -12,10 +12,15 @@ from typing import Any
 import typer
 
 from ._app import app
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err as _err
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_sets, write_output, err as _err
 
 
-trace_app = typer.Typer(name="trace", help="Read trace files written by `reflow run --trace`.", no_args_is_help=True)
+trace_app = typer.Typer(
+    name="trace",
+    help="Read trace files written by `reflow run --trace`.\n\n"
+    "Example: reflow run pipeline.yaml --trace out.jsonl && reflow trace summary out.jsonl",
+    no_args_is_help=True,
+)
 app.add_typer(trace_app)
 
 
@@ -46,10 +51,8 @@ def trace_summary(
         _err(f"warning: {problem.text(str(file))}")
     if summary.problem_count > len(summary.problems):
         _err(f"warning: {summary.problem_count - len(summary.problems)} more line(s) skipped")
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        format_summary(summary, sys.stdout)
+    text = json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n" if as_json else format_summary(summary)
+    write_output(text, None, "trace summary")
 
 
 def _load_spec(file: Path, sets: list[str]) -> Any:
@@ -111,10 +114,12 @@ def tap(
     --limit messages or when the pipeline completes (exit 0); 1 a node failed or the spec
     is invalid, 2 usage (unknown node or port), 3 stalled, 124 --timeout, 130/143 signals.
     """
+    from ..engine._policies import DeadLetterError
     from ..runner import RunControl, pipeline_network, run_to_end, tap_node
     from ..trace import event_json
     from ._run_commands import _EXIT_BY_REASON, report_unfinished
 
+    check_sets(sets, "tap")
     loaded = _load_spec(file, sets)
     node, ports = _tap_target(loaded, target, file)
     network = pipeline_network(loaded)
@@ -144,6 +149,9 @@ def tap(
     except KeyboardInterrupt:
         _err("interrupted twice: stopped at once")
         raise typer.Exit(130) from None
+    except DeadLetterError as exc:  # the run stopped rather than drop a failed packet
+        _err(f"reflow tap: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     if outcome.reason == "closed":
         # keep interpreter shutdown from flushing into the closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

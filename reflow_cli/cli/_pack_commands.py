@@ -16,7 +16,8 @@ from ._common import EXIT_FAILED, err as _err
 
 pack_app = typer.Typer(
     name="pack",
-    help="Actor packs (.rflpack): build them from a pack folder, inspect, strip to one platform, install, list, remove.",
+    help="Actor packs (.rflpack): build them from a pack folder, inspect, strip to one platform, install, list, remove."
+    "\n\nExample: reflow pack build packs/ml && reflow pack install reflow.pack.ml-0.1.0.rflpack",
     no_args_is_help=True,
 )
 app.add_typer(pack_app, name="pack")
@@ -230,7 +231,10 @@ def remove(
 
 @pack_app.command()
 def abi() -> None:
-    """Print the pack ABI version this reflow loads (a pack must have been built for it)."""
+    """Print the pack ABI version this reflow loads (a pack must have been built for it).
+
+    Example: reflow pack abi
+    """
     from ..packs import pack_abi_version
 
     print(pack_abi_version())

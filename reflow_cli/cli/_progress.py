@@ -38,8 +38,8 @@ def summary_lines(stats: NetworkStatistics, headline: str) -> list[str]:
     lines = [f"{headline} in {stats.elapsed_s:.2f} s: {len(stats.nodes)} nodes, {total:,} messages"]
     if not stats.nodes:
         return lines
-    width = max(len(n) for n in stats.nodes)
-    comp_width = max(len(n.component) for n in stats.nodes.values())
+    width = max(len("node"), *(len(n) for n in stats.nodes))  # at least as wide as the headers
+    comp_width = max(len("component"), *(len(n.component) for n in stats.nodes.values()))
     lines.append(f"  {'node':<{width}}  {'component':<{comp_width}}  {'ticks':>8}  {'in':>8}  {'out':>8}  failures")
     for node in stats.nodes.values():
         lines.append(

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from ._app import app
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err as _err
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_sets, file_problem, write_output, err as _err
 
 #: ``reflow run`` exit codes (documented in docs/cli.md).
 EXIT_STALLED = 3
@@ -31,8 +31,11 @@ _EXIT_BY_REASON = {
 }
 
 
-def _load(files: list[Path], sets: list[str]) -> Any:
-    """Load and validate the spec (several files: compose them first); print diagnostics; exit 1 when invalid."""
+def _load(files: list[Path], sets: list[str], quiet: bool = False) -> Any:
+    """Load and validate the spec (several files: compose them first); print diagnostics; exit 1 when invalid.
+
+    ``quiet`` leaves out the warnings and notes of a spec that is valid.
+    """
     from ..spec import format_diagnostics, load_pipeline
 
     if len(files) > 1:
@@ -43,11 +46,11 @@ def _load(files: list[Path], sets: list[str]) -> Any:
             _err(f"error: {twice} is given twice; each file is one graph of the composition")
             raise typer.Exit(EXIT_USAGE)
         loaded = compose_paths(files, overrides=tuple(sets))  # as `reflow compose FILE...` would
-        for note in loaded.notes:
+        for note in loaded.notes if not quiet else ():
             _err(f"note: {note}")
     else:
         loaded = load_pipeline(files[0], overrides=tuple(sets))
-    if loaded.diagnostics:
+    if loaded.diagnostics and (not quiet or not loaded.ok):
         _err(format_diagnostics(loaded.diagnostics, "text").rstrip())
     if not loaded.ok:
         raise typer.Exit(EXIT_FAILED)
@@ -101,6 +104,76 @@ def _metrics_server(address: str | None) -> Any:
     return MetricsServer(host, port, on_listening=lambda url: _err(f"metrics: serving {url}"))
 
 
+def _check_trace(trace: Path | None) -> Path | None:
+    """The ``--trace`` file, absolute (it is given relative to where the command was typed).
+
+    One that cannot be written is a usage error (exit 2), found before anything runs.
+    """
+    if trace is None:
+        return None
+    problem = file_problem(trace)
+    if problem is not None:
+        _err(f"reflow run: cannot write {trace}: {problem}")
+        raise typer.Exit(EXIT_USAGE)
+    return trace.resolve()
+
+
+#: Where dead letters go without ``--dead-letters``, relative to the folder the run happens in.
+_DEAD_LETTERS = "dead-letters.jsonl"
+
+
+def _check_dead_letters(loaded: Any, dead_letters: Path | None, folder: Path) -> str:
+    """Where dead letters go (``--dead-letters``, else dead-letters.jsonl in the run's ``folder``).
+
+    When some node can dead-letter, a file that cannot be written there stops
+    the command before the run: exit 2 for a given ``--dead-letters``, 1 for the default.
+    """
+    from ..runner import dead_letter_nodes
+
+    path = folder / _DEAD_LETTERS if dead_letters is None else dead_letters.resolve()
+    if dead_letter_nodes(loaded.graph):
+        problem = file_problem(path, create=False)
+        if problem is not None:
+            shown = path if dead_letters is None else dead_letters
+            _err(f"reflow run: cannot write dead letters to {shown}: {problem}")
+            raise typer.Exit(EXIT_FAILED if dead_letters is None else EXIT_USAGE)
+    # the default stays relative: each machine of a distributed run writes it in its run folder
+    return _DEAD_LETTERS if dead_letters is None else str(path)
+
+
+def _print_summary(outcome: Any, taps: dict[str, Any], duration: float | None, trace: Path | None) -> None:
+    """The summary on stderr: how the run ended, a line per node, the exported outports, the trace."""
+    from ._progress import outport_lines, summary_lines
+
+    headline = {
+        "complete": "complete",
+        "duration": f"stopped after --duration {duration:g} s" if duration is not None else "stopped",
+        "SIGINT": "interrupted (SIGINT), stopped gracefully",
+        "SIGTERM": "terminated (SIGTERM), stopped gracefully",
+    }.get(outcome.reason, outcome.reason)
+    for line in summary_lines(outcome.stats, f"reflow: {headline}"):
+        _err(line)
+    for line in outport_lines(taps):
+        _err(line)
+    if trace is not None:
+        _err(f"trace: {outcome.trace_events:,} events written to {trace}")
+
+
+def _print_failures(outcome: Any) -> None:
+    """A warning counting the failures a run survived (skipped, dead-lettered, retried)."""
+    if not outcome.stats.failures or outcome.reason == "failed":
+        return
+    skipped = sum(node.skipped for node in outcome.stats.nodes.values())
+    lettered = sum(node.dead_lettered for node in outcome.stats.nodes.values())
+    retries = sum(node.retries for node in outcome.stats.nodes.values())
+    _err(
+        f"warning: {outcome.stats.failures} failure(s): {skipped} tick(s) skipped, {lettered} dead-lettered, "
+        f"{retries} retried (each is an ActorFailed event)"
+    )
+    if outcome.stats.dead_letter_file:
+        _err(f"dead letters: {outcome.stats.dead_letter_file}")
+
+
 @app.command()
 def run(
     files: list[Path] = typer.Argument(..., help="The pipeline spec (YAML, or the Graph JSON export).", exists=True, dir_okay=False),
@@ -121,7 +194,11 @@ def run(
     dead_letters: Path | None = typer.Option(
         None, "--dead-letters", help="Where nodes with on_error: dead_letter write failed packets (default: dead-letters.jsonl in the spec's folder)."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what the pipeline itself prints."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q",
+        help="Print only what the pipeline itself prints, and why the run failed if it did "
+        "(no progress, summary, spec warnings or notes).",
+    ),
     metrics: str | None = typer.Option(
         None, "--metrics", metavar="[HOST:]PORT",
         help="Serve Prometheus metrics at http://HOST:PORT/metrics while running (host default 127.0.0.1; port 0 picks one).",
@@ -134,16 +211,22 @@ def run(
     The pipeline runs in the spec file's folder (see --workdir), so a config's relative
     paths (`path: app.log`) are relative to the spec, wherever you run it from.
 
-    Exit codes: 0 complete (or --duration reached), 1 a node failed or the spec is invalid,
-    2 usage, 3 stalled, 124 --timeout, 130/143 interrupted by SIGINT/SIGTERM (after a graceful stop).
+    Exit codes: 0 complete (or --duration reached), 1 a node failed, the spec is invalid or a
+    dead letter cannot be written, 2 usage (a --set that is not NODE.KEY=VALUE, a --trace or
+    --dead-letters file that cannot be written), 3 stalled, 124 --timeout, 130/143 interrupted
+    by SIGINT/SIGTERM (after a graceful stop).
     """
+    from ..engine._policies import DeadLetterError
     from ..metrics import MetricsError
     from ..runner import distribution_settings, pipeline_network, run_to_end, tap_outports
+    from ..trace import TraceWriteError
 
+    check_sets(sets, "run")
     server = _metrics_server(metrics)
-    loaded = _load(files, sets)
-    # the default is relative to the folder the run happens in; a given path to where the command was typed
-    letters = "dead-letters.jsonl" if dead_letters is None else str(dead_letters.resolve())
+    loaded = _load(files, sets, quiet)
+    folder = workdir.resolve() if workdir is not None else files[0].resolve().parent
+    letters = _check_dead_letters(loaded, dead_letters, folder)
+    trace = _check_trace(trace)
     chosen = _executor(executor, address)
     network = pipeline_network(loaded, dead_letter_path=letters, executor=chosen)
     if executor == "trio" and not quiet:
@@ -151,9 +234,7 @@ def run(
         if ignored:
             _err(f"note: the local executor ignores {', '.join(ignored)} (they apply to --executor ray)")
     taps = tap_outports(network)
-    if trace is not None:
-        trace = trace.resolve()  # given relative to where the command was typed
-    os.chdir(workdir if workdir is not None else files[0].resolve().parent)
+    os.chdir(folder)
     if executor == "ray":
         # Ray starts here, in the main thread and the run's folder (workers start there too),
         # before trio takes the signal handlers over
@@ -166,51 +247,31 @@ def run(
 
         progress = LiveView() if sys.stderr.isatty() else PlainProgress()
     try:
-        outcome = run_to_end(
-            network, timeout=timeout, duration=duration, grace=grace, trace=trace, trace_payloads=trace_payloads,
-            progress=progress, metrics=server,
-        )
+        try:
+            outcome = run_to_end(
+                network, timeout=timeout, duration=duration, grace=grace, trace=trace, trace_payloads=trace_payloads,
+                progress=progress, metrics=server,
+            )
+        finally:
+            if progress is not None:
+                progress.close()
     except MetricsError as exc:
-        if progress is not None:
-            progress.close()
         _err(f"error: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
+    except (DeadLetterError, TraceWriteError) as exc:  # the run stopped rather than drop a letter or an event
+        _err(f"reflow run: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
-        if progress is not None:
-            progress.close()
         _err("interrupted twice: stopped at once")
         raise typer.Exit(EXIT_SIGINT) from None
-    if progress is not None:
-        progress.close()
     code = _EXIT_BY_REASON.get(outcome.reason, EXIT_FAILED)
     if not quiet:
-        from ._progress import outport_lines, summary_lines
-
-        headline = {
-            "complete": "complete",
-            "duration": f"stopped after --duration {duration:g} s" if duration is not None else "stopped",
-            "SIGINT": "interrupted (SIGINT), stopped gracefully",
-            "SIGTERM": "terminated (SIGTERM), stopped gracefully",
-        }.get(outcome.reason, outcome.reason)
-        for line in summary_lines(outcome.stats, f"reflow: {headline}"):
-            _err(line)
-        for line in outport_lines(taps):
-            _err(line)
-        if trace is not None:
-            _err(f"trace: {outcome.trace_events:,} events written to {trace}")
-    report_unfinished(outcome, timeout)
-    if outcome.stats.failures and outcome.reason != "failed" and not quiet:
-        skipped = sum(node.skipped for node in outcome.stats.nodes.values())
-        lettered = sum(node.dead_lettered for node in outcome.stats.nodes.values())
-        retries = sum(node.retries for node in outcome.stats.nodes.values())
-        _err(
-            f"warning: {outcome.stats.failures} failure(s): {skipped} tick(s) skipped, {lettered} dead-lettered, "
-            f"{retries} retried (each is an ActorFailed event)"
-        )
-        if outcome.stats.dead_letter_file:
-            _err(f"dead letters: {outcome.stats.dead_letter_file}")
-    if outcome.stats.undelivered and outcome.reason in ("SIGINT", "SIGTERM", "timeout", "duration"):
-        _err(f"note: {outcome.stats.undelivered:,} packet(s) were still queued when the run stopped")
+        _print_summary(outcome, taps, duration, trace)
+    report_unfinished(outcome, timeout)  # why it failed: printed even with --quiet
+    if not quiet:
+        _print_failures(outcome)
+        if outcome.stats.undelivered and outcome.reason in ("SIGINT", "SIGTERM", "timeout", "duration"):
+            _err(f"note: {outcome.stats.undelivered:,} packet(s) were still queued when the run stopped")
     raise typer.Exit(code)
 
 
@@ -240,7 +301,4 @@ def graph(
     except DiagramError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
+    write_output(text, output, "graph")

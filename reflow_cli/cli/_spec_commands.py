@@ -64,7 +64,7 @@ def _print_text(diagnostics: list[Any]) -> None:
     from ..spec import format_diagnostics
 
     if not sys.stdout.isatty():
-        sys.stdout.write(format_diagnostics(diagnostics, "text"))
+        write_output(format_diagnostics(diagnostics, "text"), None, "validate")
         return
     from rich.console import Console
     from rich.text import Text
@@ -117,8 +117,7 @@ def validate(
     if fmt is DiagnosticsFormat.text:
         _print_text(diagnostics)
     else:
-        sys.stdout.write(format_diagnostics(diagnostics, fmt.value))
-    sys.stdout.flush()
+        write_output(format_diagnostics(diagnostics, fmt.value), None, "validate")
     errors = sum(1 for d in diagnostics if d.severity == "error")
     warnings = len(diagnostics) - errors
     if not quiet:
@@ -149,7 +148,7 @@ def convert(
     Example: reflow convert exported.json --to yaml
 
     Converting back gives the same document again. Component ids are not checked
-    (use reflow validate); exit 1 when the file cannot be read as a pipeline.
+    (use reflow validate); exit 1 when the file cannot be read as a pipeline or OUT cannot be written.
     """
     from ..spec import dump_graph, dump_spec, format_diagnostics, load_pipeline, spec_to_graph
 
@@ -182,10 +181,10 @@ def schema(
 
     Example: reflow schema > pipeline.schema.json
 
-    In an editor with the YAML language server, start a spec with
-    # yaml-language-server: $schema=https://reflow.dev/schemas/pipeline.schema.json
+    Save it beside your specs, then start a spec with
+    # yaml-language-server: $schema=./pipeline.schema.json
+    for completion in editors with the YAML language server (the path is relative to the spec).
     """
     from ..spec import schema_text
 
-    sys.stdout.write(schema_text("diagnostics.schema.json" if diagnostics else "pipeline.schema.json"))
-    sys.stdout.flush()
+    write_output(schema_text("diagnostics.schema.json" if diagnostics else "pipeline.schema.json"), None, "schema")

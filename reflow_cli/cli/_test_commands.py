@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
 
 from ._app import app
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, file_problem, write_output
 
 
 class ReportFormat(str, Enum):
@@ -32,20 +31,21 @@ def test_command(
     Example: reflow test examples/ --format junit -o reflow-tests.xml
 
     The format is in docs/testing.md. Cases run in this process, one after another.
-    Exit codes: 0 every case passed, 1 a case failed or a test file is invalid, 2 usage
-    (no test file found, unknown option).
+    Exit codes: 0 every case passed, 1 a case failed, a test file is invalid or the report
+    cannot be written, 2 usage (no test file found, unknown option).
     """
     from ..pipeline_tests import find_test_files, format_report, run_tests
 
     if not find_test_files(paths):
-        print(f"error: no test files (*.test.yaml) in {', '.join(map(str, paths))}", file=sys.stderr, flush=True)
+        err(f"error: no test files (*.test.yaml) in {', '.join(map(str, paths))}")
         raise typer.Exit(EXIT_USAGE)
+    problem = None if output is None else file_problem(output)
+    if problem is not None:  # before the cases run, not after
+        err(f"reflow test: cannot write {output}: {problem}")
+        raise typer.Exit(EXIT_FAILED)
     needle = select.lower() if select else None
     report = run_tests(paths, select=(lambda name: needle in name.lower()) if needle else None)
-    text = format_report(report, fmt.value)
+    write_output(format_report(report, fmt.value), output, "test")
     if output is not None:
-        output.write_text(text, encoding="utf-8")
-        print(format_report(report, "text").splitlines()[-1], file=sys.stderr, flush=True)  # how it went, in a line
-    else:
-        sys.stdout.write(text)
+        err(format_report(report, "text").splitlines()[-1])  # how it went, in a line
     raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)

@@ -7,7 +7,8 @@ record in the run, a warning in the log); then the node's policy decides:
 - ``skip`` (``continue`` is the SDK's name for it): go on with the next packet;
 - ``dead_letter``: send ``{error, node, component, message, timestamp}`` to the
   node's ``error`` outport if it is connected, else append it to the run's
-  dead-letter JSON-lines file;
+  dead-letter JSON-lines file (a file that cannot be written raises
+  :class:`DeadLetterError`, which stops the run: a letter is never dropped);
 - ``retry``: run the tick again with the same inputs, up to ``count`` times,
   waiting ``backoff`` seconds (doubling each time); if every attempt fails,
   ``then`` decides (``fail`` by default). Retries are at-least-once: packets a
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ReflowError
 
-__all__ = ["ERROR_POLICIES", "DeadLetters", "ErrorPolicy"]
+__all__ = ["ERROR_POLICIES", "DeadLetterError", "DeadLetters", "ErrorPolicy"]
 
 #: The policies a node's ``on_error`` may name.
 ERROR_POLICIES = ("fail", "skip", "continue", "dead_letter", "retry")
@@ -71,6 +72,22 @@ class ErrorPolicy:
         return self.then if self.action == "retry" else self.action
 
 
+class DeadLetterError(ReflowError, OSError):
+    """The dead-letter file cannot be written (a folder, a missing or read-only folder, a full disk).
+
+    Raised rather than dropping the failed packet; the run stops with it.
+    ``path`` is the file, ``reason`` the operating system's words.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot write dead letters to {self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[DeadLetterError], tuple[str, str]]:
+        return type(self), (str(self.path), self.reason)
+
+
 class DeadLetters:
     """The run's dead-letter file: one JSON object per failed tick, appended as failures happen."""
 
@@ -81,15 +98,31 @@ class DeadLetters:
         self._lock = threading.Lock()
 
     def write(self, letter: dict[str, Any]) -> None:
-        """Append one failure (opened on first use; flushed at once, so nothing is lost on a crash)."""
+        """Append one failure (opened on first use; flushed at once, so nothing is lost on a crash).
+
+        Raises :class:`DeadLetterError` naming the file when it cannot be written.
+        """
         line = json.dumps(letter, default=repr, separators=(",", ":"))
         with self._lock:
-            if self._handle is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = self.path.open("a", encoding="utf-8")
-            self._handle.write(line + "\n")
-            self._handle.flush()
+            try:
+                if self._handle is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._handle = self.path.open("a", encoding="utf-8")
+                self._handle.write(line + "\n")
+                self._handle.flush()
+            except OSError as exc:
+                self._discard_handle()
+                raise DeadLetterError(self.path, exc.strerror or str(exc)) from exc
             self.written += 1
+
+    def _discard_handle(self) -> None:
+        """Drop a handle that failed (its unwritten rest cannot be written either)."""
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError:
+                pass
+            self._handle = None
 
     def close(self) -> None:
         """Close the file if it was opened."""

@@ -82,9 +82,10 @@ def test_the_examples_test_files_follow_the_schema() -> None:
         document = parse_yaml(path.read_text(encoding="utf-8")).data
         errors = [e.message for e in validator.iter_errors(document)]
         assert errors == [], path
-        assert path.read_text(encoding="utf-8").startswith(
-            "# yaml-language-server: $schema=https://reflow.dev/schemas/test.schema.json"
-        )
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        schema = first.removeprefix("# yaml-language-server: $schema=")
+        assert (path.parent / schema).resolve() == ROOT / "schemas" / "test.schema.json", path
 
 
 # -- checks -----------------------------------------------------------------------------
