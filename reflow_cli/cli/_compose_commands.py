@@ -66,6 +66,9 @@ def compose(
     if not quiet:
         for note in loaded.notes:
             _err(f"note: {note}")
+        if output is not None and output.resolve().parent != files[0].resolve().parent:
+            _err(f"note: {output} is not in the parts' folder ({files[0].resolve().parent}): it runs in its own folder, "
+                 "where relative paths in configs (and python: modules) must then be found (see docs/compose.md, Paths)")
         graph = loaded.graph
         nodes = len(graph.iter_processes())
         connections = len(graph.iter_connections())

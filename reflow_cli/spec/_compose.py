@@ -288,6 +288,7 @@ def _compose(
 
         graph = Graph.from_json(spec_to_export(spec))
     notes = [f"auto-wired {wire} (same-named exported ports)" for wire in composed.wired]
+    notes.extend(_folder_notes(parts, folder))
     return LoadedPipeline(path, spec, graph, classes, diagnostics, "compose", convertible=True, notes=notes)
 
 
@@ -464,6 +465,17 @@ def compose_paths(
         first = Path(shown_paths[0]) if shown_paths else Path(".")
         wires = [_Connection(text, None, i) for i, text in enumerate(connections)]
         return _compose(loader, first, COMMAND_LINE, name, parts, wires, [], overrides, (), None, [])
+
+
+def _folder_notes(parts: list[_Part], folder: Path) -> list[str]:
+    """A note when parts live outside ``folder``, where the composition runs (their relative config paths move)."""
+    elsewhere = [part.shown for part in parts if (part.path.resolve() if part.path.exists() else part.path).parent != folder]
+    if not elsewhere:
+        return []
+    which = elsewhere[0] if len(elsewhere) == 1 else ", ".join(elsewhere)
+    its = "its" if len(elsewhere) == 1 else "their"
+    return [f"{which} {'is' if len(elsewhere) == 1 else 'are'} not in {os.fspath(folder)}, where the composition runs: "
+            f"relative paths in {its} configs are read from there (see docs/compose.md, Paths)"]
 
 
 def _inner_spec(loader: Any, resolved: dict[str, Any], node: str) -> ComponentSpec | None:

@@ -56,6 +56,18 @@ def test_run_with_several_files_composes_them(example: Path) -> None:
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, TOTAL, "")  # only what the pipeline prints
 
 
+def test_parts_and_outputs_in_other_folders_get_a_note_about_relative_paths(example: Path) -> None:
+    (example / "team").mkdir()
+    (example / "report.yaml").rename(example / "team" / "report.yaml")
+    result = reflow("compose", "ingest.yaml", "team/report.yaml", "-o", "composed.yaml", cwd=example)
+    assert result.returncode == 0, result.stderr
+    assert "note: team/report.yaml is not in " in result.stderr and "relative paths in its configs" in result.stderr
+    result = reflow("compose", "ingest.yaml", "team/report.yaml", "-o", "team/composed.yaml", cwd=example)
+    assert "note: team/composed.yaml is not in the parts' folder" in result.stderr
+    result = reflow("compose", "ingest.yaml", "team/report.yaml", "-o", "here.yaml", "--quiet", cwd=example)
+    assert result.returncode == 0 and result.stderr == ""
+
+
 def test_the_composed_spec_is_a_spec_that_validates_and_runs(example: Path) -> None:
     result = reflow("compose", "ingest.yaml", "report.yaml", "-o", "composed.yaml", cwd=example)
     assert result.returncode == 0, result.stderr
