@@ -138,6 +138,8 @@ class NodeRuntime:
         "leftover",
         "tick_scope",
         "budget",
+        "unpushed",
+        "_push_left",
         "threaded",
         "_has_input",
         "_batch",
@@ -199,6 +201,8 @@ class NodeRuntime:
         self.leftover: list[Any] = []  # inputs taken but not processed when the run was cancelled
         self.tick_scope: trio.CancelScope | None = None  # the async tick running now, if any
         self.budget = 1  # ticks in the next batch of a sync node (see _fit_budget)
+        self.unpushed = 0  # packets a push cancelled while blocked never delivered (one per target inport)
+        self._push_left = 0  # packets _push_rest still has to push
         self._rr = 0
         self.threaded = ThreadedTicks(self) if self.mode == "threaded" else None
         self._bind_input_strategy()
@@ -744,7 +748,7 @@ class NodeRuntime:
         for pending, port, edges in self._outbox_routes:
             if pending:
                 count = len(pending)
-                for edge in edges:
+                for index, edge in enumerate(edges):
                     inport = edge.inport
                     if count == 1:  # a single packet: the plain push is cheaper than push_many
                         pushed = 1 if inport.try_push(pending[0]) else 0
@@ -752,7 +756,12 @@ class NodeRuntime:
                         pushed = inport.push_many(pending)
                     edge.sent += pushed
                     if pushed < count:
-                        greenback.await_(self._push_rest(edge, pending, pushed))
+                        try:
+                            greenback.await_(self._push_rest(edge, pending, pushed))
+                        except BaseException:  # cancelled while blocked: count exactly what never went out
+                            self.unpushed += self._push_left + count * (len(edges) - index - 1)
+                            pending.clear()
+                            raise
                     consumer = inport.node
                     if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
                         self.sched.wake(consumer)
@@ -806,6 +815,7 @@ class NodeRuntime:
         edge.waiting = True
         self.waiting_on = inport
         own_task = current_task() is self.task
+        self._push_left = len(messages) - start
         try:
             while True:
                 # the consumer must be running to make room for us
@@ -828,6 +838,7 @@ class NodeRuntime:
                 pushed = inport.push_many(messages, start)
                 edge.sent += pushed
                 start += pushed
+                self._push_left = len(messages) - start
                 if start >= len(messages):
                     return
         finally:
@@ -877,7 +888,7 @@ class NodeRuntime:
 
     def pending_outputs(self) -> int:
         """Outputs produced but not yet pushed (counted as undelivered if the run is cancelled)."""
-        return sum(len(pending) for pending in self.outbox.values())
+        return sum(len(pending) for pending in self.outbox.values()) + self.unpushed
 
     def __repr__(self) -> str:
         return f"<NodeRuntime {self.id} ({self.template_id})>"

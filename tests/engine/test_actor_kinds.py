@@ -387,3 +387,32 @@ def test_an_async_tick_cancelled_at_the_end_of_the_grace_period_is_reported_unde
     assert outcome.reason == "timeout"
     stats = net.stats()
     assert len(sink.items) + stats.undelivered == 40  # nothing vanished, the cancelled tick's packet included
+
+
+class Pass(Actor):
+    inports = ["in"]
+    outports = ["out"]
+
+    def run(self, ctx: Any) -> None:
+        ctx.done({"out": ctx.inputs["in"]})
+
+
+def test_a_push_cancelled_while_blocked_counts_what_never_went_out_once() -> None:
+    # a fast node blocked on a slow consumer's full inport when the grace period ends
+    from reflow_cli.runner import run_to_end
+
+    net = Network()
+    sink = Collect()
+    net.register_actor("pass", Pass())
+    net.register_actor("slow", SlowAsync())
+    net.register_actor("sink", sink)
+    net.add_node("p", "pass")
+    net.add_node("s", "slow")
+    net.add_node("k", "sink")
+    net.add_connection("p", "out", "s", "in", capacity=4)
+    net.add_connection("s", "out", "k", "in")
+    for i in range(500):
+        net.add_initial("p", "in", Message.integer(i))
+    outcome = run_to_end(net, timeout=0.2, grace=0.05, handle_signals=False)
+    assert outcome.reason == "timeout"
+    assert len(sink.items) + net.stats().undelivered == 500  # nothing lost, nothing counted twice
