@@ -236,9 +236,16 @@ def run(
     taps = tap_outports(network)
     os.chdir(folder)
     if executor == "ray":
+        from ..errors import NetworkError
+
         # Ray starts here, in the main thread and the run's folder (workers start there too),
-        # before trio takes the signal handlers over
-        chosen.connect()
+        # before trio takes the signal handlers over; what it cannot run is refused first
+        try:
+            chosen.check(network)
+            chosen.connect()
+        except NetworkError as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(EXIT_FAILED) from None
     progress: Any = None
     if quiet:  # only the pipeline's own output: failures still show in the summary-free error lines
         logging.getLogger("reflow.engine").setLevel(logging.ERROR)

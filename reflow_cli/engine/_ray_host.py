@@ -6,7 +6,10 @@ local trio run. Packets for another partition leave through a
 receiving host's ``accept``, keeping at most ``window`` batches in flight, so
 a full inport over there holds the sender back (backpressure across
 processes). ``accept`` delivers batches of one edge in order (they carry a
-sequence number) and only returns once the packets are queued.
+sequence number) and only returns once the packets are queued. It counts
+every packet it queues (``accepted``), so what a link sent minus what the
+other side accepted is what is still in flight between the two actors: a
+stopped run reports those packets as undelivered.
 
 A replicated node runs as a :class:`ReplicaPool` node (a batch actor) that
 splits each batch among :class:`ReplicaWorker` hosts, each running the real
@@ -20,6 +23,7 @@ import sys
 import threading
 import zlib
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import trio
@@ -31,9 +35,10 @@ from ..message import Message
 from ..registry import ComponentRegistry, default_registry
 from ._events import EventHub
 from ._plan import RunOptions, plan_network
+from ._ray_partition import OUTPUTS_PREFIX
 from ._run import TrioRun
 
-__all__ = ["PartitionHost", "RemoteLink", "ReplicaPool", "ReplicaWorker"]
+__all__ = ["PartitionHost", "RemoteLink", "ReplicaPool", "ReplicaWorker", "add_shipped_folders"]
 
 #: Events a host hands over per poll at most.
 _EVENTS_PER_POLL = 20_000
@@ -46,10 +51,49 @@ def _ray() -> Any:
 
 
 async def _wait_first(refs: list[Any]) -> list[Any]:
-    """Block (in a worker thread) until at least one of ``refs`` is ready; return the ready ones."""
+    """Block (in a worker thread) until at least one of ``refs`` is ready; return the ready ones.
+
+    A stopping run does not wait for the other side: the batches still in
+    flight stay counted as sent and not accepted (undelivered).
+    """
     ray = _ray()
-    ready, _ = await trio.to_thread.run_sync(lambda: ray.wait(refs, num_returns=1))
+    ready, _ = await trio.to_thread.run_sync(lambda: ray.wait(refs, num_returns=1), abandon_on_cancel=True)
     return list(ready)
+
+
+async def _queue_each(
+    run: TrioRun, accepted: dict[str, int], edge_key: str, node_id: str, port: str, packets: list[Message]
+) -> None:
+    """Queue ``packets`` into ``node_id.port`` one by one (in the run's trio thread), counting each in ``accepted``.
+
+    A function, not a method: an ``async def`` would make Ray run the host as an asyncio actor.
+    """
+    sched = run.sched
+    sched.begin_activity()  # one activity for the batch: the run cannot settle half-way through
+    try:
+        for packet in packets:
+            await run.accept(node_id, port, [packet])
+            accepted[edge_key] = accepted.get(edge_key, 0) + 1
+    finally:
+        sched.end_activity()
+
+
+def add_shipped_folders(names: Iterable[str], path: list[str] | None = None) -> list[str]:
+    """Put the folders the driver shipped (``py_modules`` named ``names``) on ``path`` (``sys.path``).
+
+    Ray unpacks each shipped folder inside a directory of its own that is on
+    the path; the folder itself must be, as it was on the driver. Returns
+    the entries added.
+    """
+    path = sys.path if path is None else path
+    added = []
+    for name in names:
+        for entry in list(path):
+            candidate = os.path.join(entry or ".", name)
+            if os.path.isdir(candidate) and candidate not in path:
+                path.append(candidate)
+                added.append(candidate)
+    return added
 
 
 class RemoteLink(Actor):
@@ -69,20 +113,25 @@ class RemoteLink(Actor):
         self.in_flight: deque[Any] = deque()
 
     async def run_batch(self, ctx: Any, packets: list[Message]) -> None:
-        """Dispatch one batch; wait while ``window`` batches are still being accepted."""
+        """Dispatch one batch, once fewer than ``window`` batches are still being accepted.
+
+        The wait comes first: a run stopped meanwhile keeps the batch as
+        undelivered input, while a dispatched batch counts as sent (and, until
+        accepted over there, as in flight).
+        """
         ray = _ray()
         if any(packet.kind == "StreamHandle" for packet in packets):
             raise NetworkError(
-                f"a stream cannot cross from one Ray actor to another yet ({self.edge_key}); "
-                "run both nodes in one actor with the same `placement` group"
+                f"a stream cannot cross from one Ray actor to another ({self.edge_key}); "
+                "put both nodes in one placement group (the same `placement` name on each)"
             )
-        self.in_flight.append(self.target.accept.remote(self.edge_key, self.seq, packets))
-        self.seq += 1
-        self.sent += len(packets)
         while len(self.in_flight) >= self.window:
             for ref in await _wait_first(list(self.in_flight)):
                 self.in_flight.remove(ref)
                 ray.get(ref)  # re-raises a failure of the receiving host
+        self.in_flight.append(self.target.accept.remote(self.edge_key, self.seq, packets))
+        self.seq += 1
+        self.sent += len(packets)
 
 
 class ReplicaPool(Actor):
@@ -194,8 +243,12 @@ class PartitionHost:
         self.handles = handles
 
     def _registry(self) -> ComponentRegistry:
+        """The partition's components, unpickled once the folders shipped with them are importable."""
+        from ray import cloudpickle
+
+        add_shipped_folders(self.blueprint.get("shipped", ()))
         registry = ComponentRegistry(parent=default_registry())
-        for template_id, factory in self.blueprint["components"].items():
+        for template_id, factory in cloudpickle.loads(self.blueprint["components"]).items():
             registry.register(template_id, factory, source=f"partition {self.name}")
         return registry
 
@@ -221,6 +274,9 @@ class PartitionHost:
         self._add_pools(registry)
         plan = plan_network(graph, registry, RunOptions(**self.blueprint["options"]))
         plan.external_inports = [(edge["tgt"], edge["tgt_port"]) for edge in self.blueprint["incoming"]]
+        for edge in self.blueprint["incoming"]:  # the connection's capacity holds on this side too
+            if edge.get("capacity"):
+                plan.capacities[(edge["tgt"], edge["tgt_port"])] = edge["capacity"]
         hub = EventHub()
         if events:
             self.events = hub.subscribe(buffer=1_000_000)
@@ -240,19 +296,37 @@ class PartitionHost:
     # -- remote edges ------------------------------------------------------------------------
 
     def accept(self, edge_key: str, seq: int, packets: list[Message]) -> None:
-        """Queue a batch of a remote edge, in sequence order, waiting for room."""
+        """Queue a batch of a remote edge, in sequence order, waiting for room.
+
+        Returns once every packet is queued, or once this run stops: the
+        packets it could not queue then stay unaccepted (the driver counts
+        them as undelivered), and the sender is not failed for it.
+        """
         self._ready.wait()  # hosts start in parallel: a fast sender may call before this one is up
         assert self.run is not None
         edge = self.blueprint["incoming_by_key"][edge_key]
         with self._order:
             self._order.wait_for(lambda: self._next_seq.get(edge_key, 0) == seq)
         try:
-            self.run.accept_threadsafe(edge["tgt"], edge["tgt_port"], packets)
+            self._queue(edge_key, edge["tgt"], edge["tgt_port"], packets)
         finally:
             with self._order:
                 self._next_seq[edge_key] = seq + 1
-                self.accepted[edge_key] = self.accepted.get(edge_key, 0) + len(packets)
                 self._order.notify_all()
+
+    def _queue(self, edge_key: str, node_id: str, port: str, packets: list[Message]) -> None:
+        """Hand ``packets`` to the local run's trio thread; nothing when the run has stopped."""
+        assert self.run is not None
+        token = self.run.sched.token
+        if token is None:
+            return
+        self.run.sched.resume_threadsafe()  # wait() must not report the state from before these packets
+        try:
+            trio.from_thread.run(
+                _queue_each, self.run, self.accepted, edge_key, node_id, port, packets, trio_token=token
+            )
+        except (trio.Cancelled, trio.RunFinishedError):  # the run stopped meanwhile
+            pass
 
     def inject(self, node_id: str, port: str, message: Message) -> None:
         """An initial packet added while running."""
@@ -314,7 +388,7 @@ class ReplicaWorker(PartitionHost):
         graph = super()._graph(registry)
         node_id = self.blueprint["node"]
         for port in self.blueprint["outports"]:
-            collector_id = f"__outputs__{port}"
+            collector_id = f"{OUTPUTS_PREFIX}{port}"
             registry.register(collector_id, _Collector(port, self.outputs, self.lock), source="replica outputs")
             graph.add_node(collector_id, collector_id)
             graph.add_connection(node_id, port, collector_id, port)

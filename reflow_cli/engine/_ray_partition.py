@@ -18,12 +18,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ._plan import NetworkPlan, node_settings
+from ._plan import NetworkPlan, PlannedEdge, node_settings
 
-__all__ = ["LINK_PREFIX", "Layout", "Partition", "RemoteEdge", "ReplicaSpec", "layout_plan"]
+__all__ = [
+    "LINK_PREFIX",
+    "OUTPUTS_PREFIX",
+    "POOL_PREFIX",
+    "Layout",
+    "Partition",
+    "RemoteEdge",
+    "ReplicaSpec",
+    "is_plumbing",
+    "layout_plan",
+]
 
-#: Node ids of link nodes (``__link__<n>``); reflow's own, left out of statistics.
+#: Node ids of link nodes (``__link__<n>``); reflow's own, left out of statistics and events.
 LINK_PREFIX = "__link__"
+#: Node ids of the collectors inside a replica worker (``__outputs__<port>``); left out likewise.
+OUTPUTS_PREFIX = "__outputs__"
+#: Template ids of replica pools (``__pool__<node>``); shown under the node's real component.
+POOL_PREFIX = "__pool__"
+
+#: The message type of a stream packet: it cannot leave the process that made it.
+_STREAM = "StreamHandle"
+
+
+def is_plumbing(node_id: str) -> bool:
+    """Whether ``node_id`` is a node the Ray executor adds inside its actors (a link, a replica's collector)."""
+    return node_id.startswith((LINK_PREFIX, OUTPUTS_PREFIX))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +65,12 @@ class RemoteEdge:
 
 @dataclass(frozen=True, slots=True)
 class ReplicaSpec:
-    """How a replicated node runs: how many copies, routed by a key field or round-robin."""
+    """How a replicated node runs: how many copies, routed by a key field or round-robin.
+
+    ``ordered`` is accepted for the spec's sake and changes nothing: the pool
+    always emits a batch's outputs chunk by chunk, so without ``key`` the
+    per-edge order always holds, and with ``key`` the per-key order holds.
+    """
 
     count: int
     key: str | None = None
@@ -108,7 +135,10 @@ def _replica_spec(node_id: str, value: Any) -> ReplicaSpec | None:
     key = value.get("key")
     if key is not None and not isinstance(key, str):
         raise ConfigError(f"node {node_id!r}: replicas.key must be a field name, not {key!r}")
-    return ReplicaSpec(count, key, bool(value.get("ordered", False))) if count > 1 else None
+    ordered = value.get("ordered", False)
+    if not isinstance(ordered, bool):
+        raise ConfigError(f"node {node_id!r}: replicas.ordered must be true or false, not {ordered!r}")
+    return ReplicaSpec(count, key, ordered) if count > 1 else None
 
 
 def layout_plan(plan: NetworkPlan, metadata: Mapping[str, Any]) -> Layout:
@@ -171,4 +201,43 @@ def layout_plan(plan: NetworkPlan, metadata: Mapping[str, Any]) -> Layout:
         remote.append(remote_edge)
         partitions[src_part].outgoing.append(remote_edge)
         partitions[tgt_part].incoming.append(remote_edge)
+    _check_streams(plan, partition_of, replicas)
     return Layout(partitions, partition_of, remote, replicas)
+
+
+def _carries_streams(plan: NetworkPlan, edge: PlannedEdge) -> bool:
+    """Whether ``edge`` carries streams: its outport (or its inport) is declared ``StreamHandle``."""
+    outport = plan.nodes[edge.src].spec.outport(edge.src_port)
+    inport = plan.nodes[edge.tgt].spec.inport(edge.tgt_port)
+    return any(port is not None and port.type == _STREAM for port in (outport, inport))
+
+
+def _stream_problem(edge: PlannedEdge, partition_of: Mapping[str, str], replicas: Mapping[str, ReplicaSpec]) -> str | None:
+    """Why the stream edge ``edge`` cannot run on Ray as laid out (None when it can)."""
+    link = f"node {edge.src!r} outport {edge.src_port!r} -> node {edge.tgt!r} inport {edge.tgt_port!r}"
+    replicated = [node for node in dict.fromkeys((edge.src, edge.tgt)) if node in replicas]
+    if replicated:
+        return (
+            f"{link}: streams cannot reach or leave the copies of replicated node {replicated[0]!r} "
+            f"(they run in their own Ray actors); drop `replicas` from {replicated[0]!r}"
+        )
+    if partition_of[edge.src] != partition_of[edge.tgt]:
+        return (
+            f"{link}: they would run in different Ray actors; "
+            f"put both in one placement group (`placement: <name>` on {edge.src!r} and on {edge.tgt!r})"
+        )
+    return None
+
+
+def _check_streams(plan: NetworkPlan, partition_of: Mapping[str, str], replicas: Mapping[str, ReplicaSpec]) -> None:
+    """:class:`ConfigError` naming every stream (``StreamHandle``) edge that would cross Ray actors."""
+    problems = [
+        problem
+        for edge in plan.edges
+        if _carries_streams(plan, edge)
+        and (problem := _stream_problem(edge, partition_of, replicas)) is not None
+    ]
+    if problems:
+        raise ConfigError(
+            "a stream (StreamHandle) cannot cross from one Ray actor to another: " + "; ".join(problems)
+        )
