@@ -887,8 +887,8 @@ class NodeRuntime:
         return True
 
     def pending_outputs(self) -> int:
-        """Outputs produced but not yet pushed (counted as undelivered if the run is cancelled)."""
-        return sum(len(pending) for pending in self.outbox.values()) + self.unpushed
+        """Outputs produced but not yet pushed, once per inport they were for (undelivered if the run is cancelled)."""
+        return sum(len(pending) * len(edges) for pending, _port, edges in self._outbox_routes) + self.unpushed
 
     def __repr__(self) -> str:
         return f"<NodeRuntime {self.id} ({self.template_id})>"
