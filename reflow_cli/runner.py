@@ -3,8 +3,8 @@
 :func:`run_to_end` runs a :class:`~reflow_cli.Network` on trio in the calling
 thread until it is complete, stalled or failed, a ``timeout`` or ``duration``
 passes, SIGINT/SIGTERM arrives or a :class:`RunControl` asks it to stop (then
-it shuts down gracefully: sources stop, what was accepted drains for up to
-``grace`` seconds; a second signal stops at once). It can write a trace,
+it shuts down gracefully: sources stop, what was accepted drains, until done
+or for ``grace`` seconds (see :func:`drain_seconds`); a second signal stops at once). It can write a trace,
 report progress and serve Prometheus metrics while it runs.
 
 :func:`tap_node` connects collectors to a node's outports (``reflow tap`` and
@@ -13,6 +13,7 @@ report progress and serve Prometheus metrics while it runs.
 
 from __future__ import annotations
 
+import math
 import signal
 import time
 from collections import deque
@@ -261,7 +262,7 @@ def run_to_end(
     *,
     timeout: float | None = None,
     duration: float | None = None,
-    grace: float = 5.0,
+    grace: float | None = None,
     trace: Path | None = None,
     trace_payloads: bool = False,
     progress: Callable[[NetworkStatistics], None] | None = None,
@@ -269,8 +270,12 @@ def run_to_end(
     handle_signals: bool = True,
     metrics: Any = None,
     control: RunControl | None = None,
+    on_stop: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Run ``network`` on trio in this thread until it ends (see the module doc).
+
+    ``on_stop`` is called once, with the reason (``SIGINT``, ``duration`` ...),
+    when a graceful stop begins (``reflow run`` says that work is draining).
 
     ``metrics`` is a :class:`reflow_cli.metrics.MetricsServer`: it is bound
     before the network starts (an address in use raises
@@ -299,15 +304,17 @@ def run_to_end(
             handle_signals,
             metrics,
             control,
+            on_stop,
         )
     except BaseExceptionGroup as group:
-        error = _only(group, (DeadLetterError, TraceWriteError))
+        # one clear error, not the nurseries' groups around it (KeyboardInterrupt: a second signal)
+        error = _only(group, (DeadLetterError, TraceWriteError, KeyboardInterrupt))
         if error is None:
             raise
-        raise error from error.__cause__  # one clear error, not the nurseries' groups around it
+        raise error from error.__cause__
 
 
-def _only(group: BaseExceptionGroup[Any], kinds: tuple[type[OSError], ...]) -> OSError | None:
+def _only(group: BaseExceptionGroup[Any], kinds: tuple[type[BaseException], ...]) -> BaseException | None:
     """The first error of a (nested) exception group made of nothing but ``kinds``; None otherwise."""
     match, rest = group.split(kinds)
     if match is None or rest is not None:
@@ -322,7 +329,7 @@ async def _run(
     network: Network,
     timeout: float | None,
     duration: float | None,
-    grace: float,
+    grace: float | None,
     trace: Path | None,
     trace_payloads: bool,
     progress: Callable[[NetworkStatistics], None] | None,
@@ -330,6 +337,7 @@ async def _run(
     handle_signals: bool,
     metrics: Any = None,
     control: RunControl | None = None,
+    on_stop: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     started = time.perf_counter()
     stop = trio.Event()
@@ -343,6 +351,8 @@ async def _run(
     def request_stop(reason: str) -> None:
         if not why:
             why.append(reason)
+            if on_stop is not None:
+                on_stop(reason)
         stop.set()
 
     if writer is not None:
@@ -380,7 +390,7 @@ async def _run(
             helpers.start_soon(report_progress)
 
         try:
-            status = await network.run_async(timeout=timeout, grace=grace, stop=stop)
+            status = await network.run_async(timeout=timeout, grace=drain_seconds(grace, timeout), stop=stop)
         finally:
             if control is not None:
                 control._bind(None)
@@ -395,6 +405,23 @@ async def _run(
     if progress is not None:
         progress(stats)
     return RunOutcome(status, stats, reason, time.perf_counter() - started, writer.written if writer else 0)
+
+
+#: How long a run stopped by ``--timeout`` drains when no grace is given.
+TIMEOUT_GRACE_S = 5.0
+
+
+def drain_seconds(grace: float | None, timeout: float | None) -> float:
+    """How long accepted work may drain when a run is stopped.
+
+    ``grace`` when given. Otherwise until it has drained (a second signal
+    stops at once), so a signal or ``--duration`` loses nothing already
+    accepted; but a run with a ``timeout`` drains at most :data:`TIMEOUT_GRACE_S`,
+    since its whole point is to end in bounded time.
+    """
+    if grace is not None:
+        return grace
+    return TIMEOUT_GRACE_S if timeout is not None else math.inf
 
 
 async def _watch_signals(request_stop: Callable[[str], None], scope: trio.CancelScope) -> None:

@@ -122,6 +122,12 @@ def _check_trace(trace: Path | None) -> Path | None:
 _DEAD_LETTERS = "dead-letters.jsonl"
 
 
+def _announce_stop(reason: str) -> None:
+    """Say, on the first SIGINT/SIGTERM, that the run is draining and how to stop it at once."""
+    if reason in ("SIGINT", "SIGTERM"):
+        _err(f"reflow: {reason}: stopping; what was accepted drains (send it again to stop at once)")
+
+
 def _check_dead_letters(loaded: Any, dead_letters: Path | None, folder: Path) -> str:
     """Where dead letters go (``--dead-letters``, else dead-letters.jsonl in the run's ``folder``).
 
@@ -184,7 +190,11 @@ def run(
     ),
     timeout: float | None = typer.Option(None, "--timeout", min=0, help="Give up after this many seconds (exit 124)."),
     duration: float | None = typer.Option(None, "--duration", min=0, help="Stop gracefully after this many seconds (exit 0)."),
-    grace: float = typer.Option(5.0, "--grace", min=0, help="Seconds accepted work may take to drain when stopping."),
+    grace: float | None = typer.Option(
+        None, "--grace", min=0,
+        help="Seconds accepted work may take to drain when stopping (default: until drained, or 5 s with --timeout; "
+        "a second Ctrl-C stops at once).",
+    ),
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Run in this folder (default: the spec's folder, so relative paths in configs are relative to the spec).",
         exists=True, file_okay=False,
@@ -257,7 +267,7 @@ def run(
         try:
             outcome = run_to_end(
                 network, timeout=timeout, duration=duration, grace=grace, trace=trace, trace_payloads=trace_payloads,
-                progress=progress, metrics=server,
+                progress=progress, metrics=server, on_stop=None if quiet else _announce_stop,
             )
         finally:
             if progress is not None:

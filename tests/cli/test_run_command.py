@@ -178,6 +178,49 @@ def test_signals_stop_gracefully_with_their_exit_code(signum: int, code: int) ->
     assert "Traceback" not in err
 
 
+DRAIN_SPEC = """\
+version: 1
+name: drain
+nodes:
+  slow: {component: tpl_delay, config: {delayMs: 100}}
+  print: {component: tpl_log}
+connections:
+  - slow.output -> print.input
+initial:
+%s
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_signal_drains_everything_accepted_by_default(tmp_path: Path) -> None:
+    spec = tmp_path / "drain.yaml"
+    spec.write_text(DRAIN_SPEC % "\n".join(f"  - {{to: slow.input, data: {i}}}" for i in range(20)))
+    process = subprocess.Popen([EXE, "run", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "0\n"  # running: then Ctrl-C
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert out.split() == [str(i) for i in range(1, 20)]  # every accepted packet went through (2 s more)
+    assert "SIGINT: stopping; what was accepted drains (send it again to stop at once)" in err
+    assert "still queued" not in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_second_signal_stops_at_once_and_reports_what_was_left(tmp_path: Path) -> None:
+    spec = tmp_path / "drain.yaml"
+    spec.write_text(DRAIN_SPEC % "\n".join(f"  - {{to: slow.input, data: {i}}}" for i in range(200)))
+    process = subprocess.Popen([EXE, "run", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "0\n"
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert len(out.split()) < 50 and "Traceback" not in err
+
+
 def test_graph_mermaid_and_dot() -> None:
     mermaid = reflow("graph", "examples/fan_out_in/pipeline.yaml")
     assert mermaid.returncode == 0
