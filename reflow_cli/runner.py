@@ -390,7 +390,8 @@ async def _run(
             helpers.start_soon(report_progress)
 
         try:
-            status = await network.run_async(timeout=timeout, grace=drain_seconds(grace, timeout), stop=stop)
+            grace_s = drain_seconds(grace, bounded=timeout is not None or duration is not None)
+            status = await network.run_async(timeout=timeout, grace=grace_s, stop=stop)
         finally:
             if control is not None:
                 control._bind(None)
@@ -407,21 +408,21 @@ async def _run(
     return RunOutcome(status, stats, reason, time.perf_counter() - started, writer.written if writer else 0)
 
 
-#: How long a run stopped by ``--timeout`` drains when no grace is given.
-TIMEOUT_GRACE_S = 5.0
+#: How long a run with a ``timeout`` or ``duration`` drains when no grace is given.
+BOUNDED_GRACE_S = 5.0
 
 
-def drain_seconds(grace: float | None, timeout: float | None) -> float:
+def drain_seconds(grace: float | None, bounded: bool) -> float:
     """How long accepted work may drain when a run is stopped.
 
     ``grace`` when given. Otherwise until it has drained (a second signal
-    stops at once), so a signal or ``--duration`` loses nothing already
-    accepted; but a run with a ``timeout`` drains at most :data:`TIMEOUT_GRACE_S`,
-    since its whole point is to end in bounded time.
+    stops at once), so stopping with a signal loses nothing already accepted;
+    but a ``bounded`` run (one with a timeout or a duration, meant to end in
+    bounded time) drains at most :data:`BOUNDED_GRACE_S`.
     """
     if grace is not None:
         return grace
-    return TIMEOUT_GRACE_S if timeout is not None else math.inf
+    return BOUNDED_GRACE_S if bounded else math.inf
 
 
 async def _watch_signals(request_stop: Callable[[str], None], scope: trio.CancelScope) -> None:

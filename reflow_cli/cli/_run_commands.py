@@ -192,8 +192,8 @@ def run(
     duration: float | None = typer.Option(None, "--duration", min=0, help="Stop gracefully after this many seconds (exit 0)."),
     grace: float | None = typer.Option(
         None, "--grace", min=0,
-        help="Seconds accepted work may take to drain when stopping (default: until drained, or 5 s with --timeout; "
-        "a second Ctrl-C stops at once).",
+        help="Seconds accepted work may take to drain when stopping (default: until drained, or 5 s with --timeout "
+        "or --duration; a second Ctrl-C stops at once).",
     ),
     workdir: Path | None = typer.Option(
         None, "--workdir", help="Run in this folder (default: the spec's folder, so relative paths in configs are relative to the spec).",
