@@ -172,11 +172,6 @@ def run_child(
     return lines, rc, tail
 
 
-def now_s() -> float:
-    """A monotonic high-resolution clock, in seconds."""
-    return time.perf_counter()
-
-
 def command_env() -> dict[str, str]:
     """The environment for timing a ``reflow`` command: bytecode caches written and used.
 

@@ -7,8 +7,8 @@ over-compressed (zip bomb) member. :meth:`Bundle.verify` then reads every
 member once, in chunks, and checks it against the size and SHA-256 that
 ``manifest.json`` lists (``files``), and that ``files`` lists exactly the
 members there are; installing, loading, inspecting and stripping all do this
-before anything else. Members are read through :meth:`Bundle.read` /
-:meth:`Bundle.extract`, which check them again while streaming.
+before anything else. Members are written out through :meth:`Bundle.extract`,
+which checks them again while streaming.
 
 :func:`write_bundle` writes a bundle reproducibly: ``manifest.json`` first,
 members sorted, fixed timestamps and permissions, so building twice from the
@@ -313,14 +313,6 @@ class Bundle:
         problems = self.problems(files)
         if problems:
             raise self._error(problems)
-
-    def read(self, name: str, expected: Mapping[str, Any]) -> bytes:
-        """A (small) member's bytes, checked against ``expected`` (``{size, sha256}``)."""
-        chunks: list[bytes] = []
-        problem = self._stream(name, expected, chunks.append)
-        if problem is not None:
-            raise self._error([problem])
-        return b"".join(chunks)
 
     def extract(self, name: str, expected: Mapping[str, Any], target: Path, root: Path) -> None:
         """Write member ``name`` to ``target`` (inside ``root``), checking its size and hash while streaming.

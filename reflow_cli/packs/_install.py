@@ -197,21 +197,6 @@ def missing_requirements(requirements: Iterable[str]) -> list[str]:
 # -- unpacking --------------------------------------------------------------------------------
 
 
-def _choose_target(manifest: dict[str, Any], where: str, platform: str | None) -> str | None:
-    targets = manifest["targets"]
-    if platform is not None:
-        from ._platform import tag_matches
-
-        for key in targets:
-            if tag_matches(platform, key):
-                return key
-        raise PackPlatformError(
-            f"{where}: pack {manifest['name']!r} has no build for platform {platform} "
-            f"(bundle includes: {', '.join(sorted(targets))})"
-        )
-    return pick_target(targets)
-
-
 def _pip_offline(wheels: Path, site: Path, requirements: list[str], where: str) -> None:
     command = [
         sys.executable, "-m", "pip", "install", "--no-index", "--find-links", str(wheels), "--target", str(site),
@@ -250,9 +235,9 @@ def unpack(
     parent: Path,
     folder_name: str | None = None,
     *,
-    platform: str | None = None,
     what: str = "pack",
     all_wheels: bool = False,
+    digest: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Unpack a bundle into ``parent/<folder_name or pack name>``: check, extract, install wheels, rename.
 
@@ -264,17 +249,19 @@ def unpack(
     anything is written: a corrupt or altered bundle is refused whole.
     ``all_wheels`` installs every requirement from the bundle's wheels, even
     those the environment already satisfies (a self-contained pack folder).
+    ``digest`` is the bundle's SHA-256 when the caller has it already.
     """
     where = f"{what} '{bundle_path}'"
     if not bundle_path.exists():
         raise PackNotFoundError(f"{where}: No such file or directory")
-    digest = file_digest(bundle_path) if bundle_path.is_file() else ""
+    if digest is None:
+        digest = file_digest(bundle_path) if bundle_path.is_file() else ""
     with Bundle(bundle_path, what=what) as bundle:
         manifest = parse_manifest(bundle.manifest_bytes, where)
         check_abi(manifest, where)
         files = manifest["files"]
         bundle.verify(files)  # every member, extracted or not, before anything is written
-        key = _choose_target(manifest, where, platform)
+        key = pick_target(manifest["targets"])
         target = manifest["targets"].get(key, {}) if key is not None else {}
         missing = list(manifest["requires"]) if all_wheels else missing_requirements(manifest["requires"])
         if all_wheels and missing and not target.get("wheels"):

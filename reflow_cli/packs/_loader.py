@@ -358,7 +358,7 @@ def _unpacked_bundle(path: Path, digest: str) -> tuple[Path, dict[str, Any]]:
             return root, read_folder_manifest(root)
         except PackError:
             pass  # a damaged cache entry: unpack it again
-    return unpack(path, cache_dir(), digest[:16], what="load pack")
+    return unpack(path, cache_dir(), digest[:16], what="load pack", digest=digest)
 
 
 def load_pack(path: str | os.PathLike[str]) -> dict[str, Any]:

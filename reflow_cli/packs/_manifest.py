@@ -32,7 +32,6 @@ __all__ = [
     "MANIFEST_VERSION",
     "PACK_ABI_VERSION",
     "check_abi",
-    "pack_abi_version",
     "pack_schema",
     "parse_manifest",
     "template_specs",
@@ -48,11 +47,6 @@ _DEFAULTS: dict[str, Any] = {
     "template_meta": {},
     "requires": [],
 }
-
-
-def pack_abi_version() -> int:
-    """The pack ABI version of this reflow (an int, 1 today); a pack must have been built for it."""
-    return PACK_ABI_VERSION
 
 
 @functools.cache
