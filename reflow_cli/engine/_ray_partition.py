@@ -172,8 +172,10 @@ def layout_plan(plan: NetworkPlan, metadata: Mapping[str, Any]) -> Layout:
 
     # actors that follow their source (reflow's taps) run in their one source's partition
     for node_id, node in plan.nodes.items():
+        if not getattr(node.actor, "follow_source", False) or node_id in replicas:
+            continue
         sources = {edge.src for edge in plan.edges if edge.tgt == node_id}
-        if getattr(node.actor, "follow_source", False) and len(sources) == 1 and node_id not in replicas:
+        if len(sources) == 1:
             (source,) = sources
             old_name = partition_of[node_id]
             if len(partitions[old_name].nodes) == 1:

@@ -391,7 +391,7 @@ class RayRun:
                 spec = self.plan.nodes[node_id].spec
                 connected = sorted({e.src_port for e in self.plan.edges if e.src == node_id})
                 workers = [f"{name}#replica{i}" for i in range(replica.count)]
-                template = f"__pool__{node_id}"
+                template = f"{POOL_PREFIX}{node_id}"
                 export["processes"][node_id]["component"] = template
                 metadata = export["processes"][node_id].get("metadata") or {}
                 export["processes"][node_id]["metadata"] = {RESERVED_METADATA_KEY: metadata.get(RESERVED_METADATA_KEY, {})}
@@ -403,6 +403,7 @@ class RayRun:
                     "batch_size": self.executor.batch_size,
                     "template": template,
                 }
+                worker_components = self._components({node_id})  # pickled once, shared by every copy
                 for index, worker in enumerate(workers):
                     copy = f"{node_id}#{index + 1}"
                     single = Graph(self.graph.name, self.graph.case_sensitive)
@@ -413,7 +414,7 @@ class RayRun:
                         {
                             "name": worker,
                             "export": worker_export,
-                            "components": self._components({node_id}),
+                            "components": worker_components,
                             "options": options,
                             "outgoing": [],
                             "incoming": [{"tgt": copy, "tgt_port": spec.inports[0].name}],
@@ -514,11 +515,7 @@ class RayRun:
             record = self._real_failure(FailureRecord(**failure)) if failure else None
             self._settle(RunStatus(RunState.FAILED, failure=record, detail=failed.get("detail", "")), final=True)
             return
-        sent: dict[str, int] = {}
-        accepted: dict[str, int] = {}
-        for poll in polls:
-            sent.update(poll["sent"])
-            accepted.update(poll["accepted"])
+        sent, accepted = _counters(polls)
         settled = all(s is not None for s in statuses)
         quiet = all(sent.get(k, 0) == accepted.get(k, 0) for k in set(sent) | set(accepted))
         counters = (tuple(sorted(sent.items())), tuple(sorted(accepted.items())))
@@ -723,11 +720,17 @@ class RayRun:
         return self._thread is not None and self._thread.is_alive()
 
 
-def _in_flight(polls: Iterable[Mapping[str, Any]]) -> int:
-    """Packets sent over remote edges and not (yet) queued on the receiving side, per the hosts' counters."""
+def _counters(polls: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], dict[str, int]]:
+    """The hosts' remote-edge counters merged: packets sent per edge, and accepted on the receiving side."""
     sent: dict[str, int] = {}
     accepted: dict[str, int] = {}
     for poll in polls:
         sent.update(poll.get("sent", {}))
         accepted.update(poll.get("accepted", {}))
+    return sent, accepted
+
+
+def _in_flight(polls: Iterable[Mapping[str, Any]]) -> int:
+    """Packets sent over remote edges and not (yet) queued on the receiving side, per the hosts' counters."""
+    sent, accepted = _counters(polls)
     return sum(max(0, count - accepted.get(key, 0)) for key, count in sent.items())
