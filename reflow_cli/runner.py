@@ -460,6 +460,6 @@ def distribution_settings(graph: Any) -> list[str]:
     """Nodes whose settings name placement, replicas or resources (``node: key`` strings)."""
     found = []
     for process in graph.iter_processes():
-        settings = (process.metadata or {}).get("reflow") or {}
+        settings = node_settings(process.metadata)
         found += [f"{process.id}: {key}" for key in DISTRIBUTION_KEYS if key in settings]
     return found

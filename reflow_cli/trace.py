@@ -63,10 +63,10 @@ def event_json(event: dict[str, Any]) -> str:
 
 def _cut_payload(event: dict[str, Any]) -> dict[str, Any]:
     """The event with its ``message`` at most PAYLOAD_LIMIT bytes of JSON (longer ones become cut text)."""
-    text = json.dumps(event["message"], default=_default, separators=(",", ":"))
-    if len(text.encode()) <= PAYLOAD_LIMIT:
+    raw = _ENCODE_LAX(event["message"]).encode()
+    if len(raw) <= PAYLOAD_LIMIT:
         return event
-    cut = text.encode()[:PAYLOAD_LIMIT].decode(errors="ignore")
+    cut = raw[:PAYLOAD_LIMIT].decode(errors="ignore")
     return {**event, "message": cut + "…"}
 
 

@@ -5,12 +5,14 @@ Everything goes to stderr: stdout belongs to the pipeline (print/log sinks).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
 from typing import Any, TextIO
 
 from ..engine import NetworkStatistics
+from ..runner import is_reflow_node
 
 __all__ = ["LiveView", "PlainProgress", "outport_lines", "summary_lines"]
 
@@ -24,17 +26,11 @@ def _queue_fill(stats: NetworkStatistics, node: str) -> tuple[int, int]:
     return queued, capacity
 
 
-def _is_tap(node: str) -> bool:
-    from ..runner import TAP_PREFIX
-
-    return node.startswith(TAP_PREFIX)
-
-
 def summary_lines(stats: NetworkStatistics, headline: str) -> list[str]:
     """A plain-text summary: the headline, then one line per node (reflow's own outport taps left out)."""
-    nodes = {key: node for key, node in stats.nodes.items() if not _is_tap(key)}
-    stats = NetworkStatistics(stats.state, stats.elapsed_s, nodes, stats.inports, stats.edges, stats.failures, stats.undelivered)
-    total = sum(edge.sent for edge in stats.edges.values() if not _is_tap(edge.target.split(".")[0]))
+    nodes = {key: node for key, node in stats.nodes.items() if not is_reflow_node(key)}
+    stats = dataclasses.replace(stats, nodes=nodes)
+    total = sum(edge.sent for edge in stats.edges.values() if not is_reflow_node(edge.target.split(".")[0]))
     lines = [f"{headline} in {stats.elapsed_s:.2f} s: {len(stats.nodes)} nodes, {total:,} messages"]
     if not stats.nodes:
         return lines
@@ -116,7 +112,7 @@ class LiveView:
             table.add_column(column, justify="right" if column not in ("node", "component", "state") else "left")
         colours = {"running": "green", "waiting": "dim", "blocked": "yellow", "stopped": "dim"}
         for node in stats.nodes.values():
-            if _is_tap(node.node):
+            if is_reflow_node(node.node):
                 continue
             queued, capacity = _queue_fill(stats, node.node)
             table.add_row(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._graph_json import edge_json
 from ..actor import ComponentSpec, suggest
 from ..errors import (
     CompositionConnectionError,
@@ -24,7 +25,7 @@ from ..errors import (
     NamespaceConflictError,
     SharedResourceConflictError,
 )
-from ._pieces import Export, Pieces, edge, end_text, lookup, prefixed, renumbered
+from ._pieces import Export, Pieces, end_text, lookup, prefixed, renumbered
 
 __all__ = [
     "Composed",
@@ -364,9 +365,9 @@ class _Merger:
             seen[(*source, *target)] = (i, connection)
             cross.append({
                 "data": None,
-                "from": edge(source[0], source[1], index=connection.source.index),
+                "from": edge_json(source[0], source[1], index=connection.source.index),
                 "metadata": connection.metadata,
-                "to": edge(target[0], target[1], index=connection.target.index),
+                "to": edge_json(target[0], target[1], index=connection.target.index),
             })
         return cross
 
@@ -390,8 +391,8 @@ class _Merger:
                                      "connect them explicitly if they belong together, or rename one")
                         continue
                     wired.append(CrossConnection(Endpoint(parts[i].namespace, out_name), Endpoint(parts[j].namespace, key)))
-                    cross.append({"data": None, "from": edge(out_edge["nodeId"], out_edge["portName"]), "metadata": None,
-                                  "to": edge(in_edge["nodeId"], in_edge["portName"])})
+                    cross.append({"data": None, "from": edge_json(out_edge["nodeId"], out_edge["portName"]), "metadata": None,
+                                  "to": edge_json(in_edge["nodeId"], in_edge["portName"])})
         return cross
 
     # -- the merged export ------------------------------------------------------------------------------

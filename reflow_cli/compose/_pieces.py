@@ -66,19 +66,6 @@ def lookup(ports: Mapping[str, Any], name: str, fold: bool) -> str | None:
     return None
 
 
-def edge(node: str, port: str, port_name: str = "", index: int | None = None) -> dict[str, Any]:
-    return {
-        "data": None,
-        "expose": False,
-        "index": index,
-        "metadata": None,
-        "nodeId": node,
-        "portId": port,
-        "portName": port_name,
-        "portType": {"type": "any"},
-    }
-
-
 def end_text(node: str, port: str, index: int | None = None) -> str:
     return f"{node}.{port}" + (f"[{index}]" if index is not None else "")
 

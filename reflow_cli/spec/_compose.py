@@ -54,7 +54,7 @@ from ._components import ComponentResolver
 from ._convert import export_to_spec
 from ._diagnostics import CODES, COMMAND_LINE, Diagnostic
 from ._issues import Issue, Path_
-from ._load import LoadedPipeline, _key, _Loader, _parse_override_value
+from ._load import LoadedPipeline, _key, _Loader, _parse_override_value, cycle_text
 from ._normalise import Normalised, apply_overrides
 from ._source import Locator, Source
 
@@ -196,8 +196,7 @@ def _compose(
             target = _key(part.path)
             chain = (*stack, *here)
             if target in chain:
-                names = " -> ".join(p.name for p in (*chain[chain.index(target):], target))
-                issue = Issue("E018", f"include cycle: {names}", part.at or (), "a manifest must not compose itself",
+                issue = Issue("E018", cycle_text(chain, target), part.at or (), "a manifest must not compose itself",
                               raw=True)
                 diagnostics.append(loader.locate(issue, shown, manifest[1] if manifest else Locator(), {}))
                 return LoadedPipeline(path, None, None, {}, diagnostics, "compose")
@@ -226,7 +225,7 @@ def _compose(
         for component, cls in part_loaded.components.items():
             classes.setdefault(component, cls)
 
-    folder = (path.resolve() if path.exists() else path).parent
+    folder = _key(path).parent
     resolver = ComponentResolver(loader.registry if loader.registry is not None else default_registry(), folder,
                                  allow_import=loader.allow_import, load_include=lambda _p, _t: None)
     shared_resolved: dict[str, Any] = {}
@@ -355,7 +354,7 @@ def load_manifest(
 ) -> LoadedPipeline:
     """Load a compose manifest (see the module doc) and the graphs it composes."""
     document: dict[str, Any] = source.data
-    folder = (path.resolve() if path.exists() else path).parent
+    folder = _key(path).parent
     shown_folder = os.path.dirname(shown)
     for key in document:
         if key not in MANIFEST_KEYS:
@@ -469,7 +468,7 @@ def compose_paths(
 
 def _folder_notes(parts: list[_Part], folder: Path) -> list[str]:
     """A note when parts live outside ``folder``, where the composition runs (their relative config paths move)."""
-    elsewhere = [part.shown for part in parts if (part.path.resolve() if part.path.exists() else part.path).parent != folder]
+    elsewhere = [part.shown for part in parts if _key(part.path).parent != folder]
     if not elsewhere:
         return []
     which = elsewhere[0] if len(elsewhere) == 1 else ", ".join(elsewhere)

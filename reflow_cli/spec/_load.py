@@ -279,15 +279,14 @@ class _Loader:
         stack: tuple[Path, ...],
         included: list[Diagnostic],
     ) -> tuple[dict[str, Resolved], dict[str, Any]]:
-        here = path.resolve() if path.exists() else path
+        here = _key(path)
         folder = here.parent
 
         def load_include(target: Path, text: str) -> Any:
             target = target.resolve()
             chain = (*stack, here)
             if target in chain:
-                names = " -> ".join(p.name for p in (*chain[chain.index(target):], target))
-                return f"include cycle: {names}"
+                return cycle_text(chain, target)
             if target not in self.includes:
                 shown_sub = os.path.normpath(os.path.join(os.path.dirname(shown), text))
                 self.includes[target] = self.load(target, (), chain, shown_sub)
@@ -368,6 +367,12 @@ def _pointer(path: Iterable[Any]) -> str:
 def _key(path: Path) -> Path:
     """How the loader keys a file: its resolved path."""
     return path.resolve() if path.exists() else path
+
+
+def cycle_text(chain: tuple[Path, ...], target: Path) -> str:
+    """``include cycle: a.yaml -> b.yaml -> a.yaml``: ``target`` comes again after ``chain``, where it already is."""
+    names = " -> ".join(p.name for p in (*chain[chain.index(target):], target))
+    return f"include cycle: {names}"
 
 
 def is_manifest(document: Any) -> bool:
