@@ -136,7 +136,7 @@ def _component(template_id: str, component: type[Actor]) -> list[str]:
     lines += ["**Outports**", ""] + _ports(spec.outports) + [""]
     lines += ["**Config**", ""] + _config(spec.config_schema) + [""]
     if spec.example is not None:
-        lines += ["**Example**", "", "```yaml", *_example(spec.example), "```", ""]
+        lines += ["**Example**", "", "```yaml", *example_lines(spec.example), "```", ""]
     return lines
 
 
@@ -144,8 +144,11 @@ def _flow(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _example(example: Mapping[str, Any]) -> list[str]:
-    """The example as YAML whose values are JSON (flow style): one line per port or file."""
+def example_lines(example: Mapping[str, Any]) -> list[str]:
+    """A component's example as YAML whose values are JSON (flow style): one line per port or file.
+
+    docs/catalog.md and ``reflow catalog show`` print it.
+    """
     lines = []
     for key, value in example.items():
         if isinstance(value, Mapping) and value and key != "config":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from reflow_cli import Actor, Message, PortSpec
 
 from ._common import json_text, os_error_text, pretty_json, rfc3339, schema, to_number
+from ._common import settings as node_settings
 
 __all__ = ["COMPONENTS"]
 
@@ -42,10 +44,24 @@ def _path(ctx: Any, port: str, default: str = "") -> str:
     return ctx.config.get("path") or default
 
 
-def _read_error(exc: OSError) -> Message:
-    # the reference's text, plus the path it leaves out (so a failure says which file)
+def _read_error(exc: OSError | LookupError) -> Message:
+    """``File read error: ...``: the reference's text, plus the path it leaves out (so a failure says which file)."""
+    if not isinstance(exc, OSError):  # an unknown text encoding
+        return Message.error(f"File read error: {exc}")
     where = f": {exc.filename}" if exc.filename else ""
     return Message.error(f"File read error: {os_error_text(exc)}{where}")
+
+
+def _write_error(exc: OSError) -> Message:
+    """``File write error: ...``, as the reference words it."""
+    return Message.error(f"File write error: {os_error_text(exc)}")
+
+
+def _prepare_dirs(path: str, config: Mapping[str, Any]) -> None:
+    """Create the folders above ``path`` unless ``createDirs`` is off."""
+    folder = os.path.dirname(path)
+    if folder and config.get("createDirs", True):
+        os.makedirs(folder, exist_ok=True)
 
 
 # -- tpl_file_load -----------------------------------------------------------------------------
@@ -175,13 +191,11 @@ class FileSave(Actor):
                 content = pretty_json(data).encode("utf-8")
             if config.get("newline"):
                 content += b"\n"
-            folder = os.path.dirname(path)
-            if folder and config.get("createDirs", True):
-                os.makedirs(folder, exist_ok=True)
+            _prepare_dirs(path, config)
             with open(path, "ab" if config.get("mode") == "append" else "wb") as handle:
                 handle.write(content)
         except OSError as exc:
-            ctx.done({"error": Message.error(f"File write error: {os_error_text(exc)}")})
+            ctx.done({"error": _write_error(exc)})
             return
         ctx.done(
             {
@@ -253,7 +267,7 @@ class FileLines(Actor):
         try:
             handle = open(path, encoding=config.get("encoding") or "utf-8", errors=config.get("errors") or "strict")
         except (OSError, LookupError) as exc:
-            ctx.done({"error": _read_error(exc) if isinstance(exc, OSError) else Message.error(f"File read error: {exc}")})
+            ctx.done({"error": _read_error(exc)})
             return
         send = ctx.send
         string = Message.string
@@ -390,7 +404,7 @@ class CsvRead(Actor):
 
     def run(self, ctx: Any) -> None:
         config = ctx.config
-        settings = _CsvSettings(config)
+        settings = node_settings(ctx, _CsvSettings)  # once per node
         streaming = config.get("emit") == "rows"
         if "input" in ctx.inputs:
             message = ctx.inputs["input"]
@@ -417,7 +431,7 @@ class CsvRead(Actor):
         try:
             handle = open(path, encoding=encoding, newline="")
         except (OSError, LookupError) as exc:
-            ctx.done({"error": _read_error(exc) if isinstance(exc, OSError) else Message.error(f"File read error: {exc}")})
+            ctx.done({"error": _read_error(exc)})
             return
         with handle:
             self._emit(ctx, handle, settings, streaming, path)
@@ -562,11 +576,6 @@ class CsvWrite(Actor):
         else:
             self._row(ctx, message.get("data"))
 
-    def _prepare_dirs(self, path: str, config: Mapping[str, Any]) -> None:
-        folder = os.path.dirname(path)
-        if folder and config.get("createDirs", True):
-            os.makedirs(folder, exist_ok=True)
-
     def _table(self, ctx: Any, rows: list[Any]) -> None:
         config = ctx.config
         columns = self._columns(rows, config)
@@ -585,11 +594,11 @@ class CsvWrite(Actor):
         path = config.get("path") or ""
         if path:
             try:
-                self._prepare_dirs(path, config)
+                _prepare_dirs(path, config)
                 with open(path, "w", encoding="utf-8", newline="") as handle:
                     handle.write(text)
             except OSError as exc:
-                ctx.done({"error": Message.error(f"File write error: {os_error_text(exc)}")})
+                ctx.done({"error": _write_error(exc)})
                 return
             outputs["path"] = Message.string(path)
         ctx.done(outputs)
@@ -615,7 +624,7 @@ class CsvWrite(Actor):
         try:
             if first:
                 if path:
-                    self._prepare_dirs(path, config)
+                    _prepare_dirs(path, config)
                     stream.handle = open(path, "w", encoding="utf-8", newline="")
                     stream.writer = self._writer(stream.handle, config)
                 else:
@@ -627,7 +636,7 @@ class CsvWrite(Actor):
         except OSError as exc:
             stream.close()
             ctx.state["stream"] = None
-            ctx.done({"error": Message.error(f"File write error: {os_error_text(exc)}")})
+            ctx.done({"error": _write_error(exc)})
             return
         stream.count += 1
 
@@ -649,14 +658,14 @@ class CsvWrite(Actor):
         if path:
             try:
                 if stream.handle is None:  # an empty stream still leaves a file (header only)
-                    self._prepare_dirs(path, config)
+                    _prepare_dirs(path, config)
                     with open(path, "w", encoding="utf-8", newline="") as handle:
                         columns = list(config.get("columns") or [])
                         if columns and config.get("header", True):
                             self._writer(handle, config).writerow(columns)
                 stream.close()
             except OSError as exc:
-                ctx.done({"error": Message.error(f"File write error: {os_error_text(exc)}")})
+                ctx.done({"error": _write_error(exc)})
                 return
             outputs["path"] = Message.string(path)
         ctx.done(outputs)
@@ -735,14 +744,15 @@ class _Matcher:
     """The entry filter shared by the directory components: `pattern`, `includeDirs`, `includeHidden`."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        import fnmatch
+
         self.pattern = config.get("pattern") or "*"
         self.include_dirs = bool(config.get("includeDirs"))
         self.hidden = bool(config.get("includeHidden"))
+        self._name_matches = re.compile(fnmatch.translate(self.pattern)).match  # fnmatchcase, compiled once
 
     def __call__(self, item: DirItem) -> bool:
-        import fnmatch
-
-        return (self.include_dirs or not item.is_dir) and fnmatch.fnmatchcase(item.name, self.pattern)
+        return (self.include_dirs or not item.is_dir) and self._name_matches(item.name) is not None
 
 
 _WALK_CONFIG: dict[str, Any] = {

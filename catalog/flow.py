@@ -929,11 +929,19 @@ class Delay(Actor):
 _ENGINE_OPERATORS = (*_RULE_OPERATORS, "between", "expression")
 
 
-def _rule_verdict(rule: Mapping[str, Any], data: Any, compiled: Any) -> bool:
-    """One rule of tpl_rules_engine: a field test, or an expression (``compiled``)."""
+def _expression_variables(data: Any) -> dict[str, Any]:
+    """What tpl_rules_engine's expressions see: the data's fields, and the data itself as `data` and `value`.
+
+    Expressions only read their variables, so one dict serves every rule and action of a packet.
+    """
+    variables = dict(data) if isinstance(data, Mapping) else {}
+    variables.update(data=data, value=data)
+    return variables
+
+
+def _rule_verdict(rule: Mapping[str, Any], data: Any, compiled: Any, variables: dict[str, Any]) -> bool:
+    """One rule of tpl_rules_engine: a field test, or an expression (``compiled``, over ``variables``)."""
     if compiled is not None:
-        variables = dict(data) if isinstance(data, Mapping) else {}
-        variables.update(data=data, value=data)
         return bool(compiled.evaluate(variables))
     field = rule.get("field")
     value = get_field(data, field) if field else data
@@ -986,11 +994,14 @@ class _RuleSet:
                     self.problem = f"setProperty {a}: {exc}"
                     return
 
-    def matches(self, data: Any) -> bool:
+    def matches(self, data: Any, variables: dict[str, Any]) -> bool:
+        """Whether ``data`` passes the rules (``variables``: what their expressions see)."""
         rules = self.rules
         either = rules.get("type") == "OR"
         for group in rules.get("groups") or []:
-            verdicts = (_rule_verdict(rule, data, self.expressions.get(id(rule))) for rule in group.get("rules") or [])
+            verdicts = (
+                _rule_verdict(rule, data, self.expressions.get(id(rule)), variables) for rule in group.get("rules") or []
+            )
             matched = any(verdicts) if group.get("connector") == "OR" else all(verdicts)
             if either and matched:
                 return True
@@ -1099,7 +1110,8 @@ class RulesEngine(Actor):
             return
         data = message.get("data")
         try:
-            matched = ruleset.matches(data)
+            variables = _expression_variables(data) if ruleset.expressions else {}
+            matched = ruleset.matches(data, variables)
             if not matched:
                 ctx.done({"unmatched": message})
                 return
@@ -1112,8 +1124,6 @@ class RulesEngine(Actor):
                 for action in set_properties:
                     compiled = ruleset.expressions.get(id(action))
                     if compiled is not None:
-                        variables = dict(data)
-                        variables.update(data=data, value=data)
                         result[action["key"]] = compiled.evaluate(variables)
                     else:
                         result[action["key"]] = action.get("value")

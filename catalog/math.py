@@ -41,11 +41,7 @@ def _describe(value: Any) -> str:
 
 def number_of(message: Any) -> float | None:
     """A finite number from an Integer, Float or numeric String message; ``None`` otherwise."""
-    kind = message["type"]
-    data = message.get("data")
-    if kind in ("Integer", "Float") and type(data) in (int, float):
-        return float(data) if math.isfinite(data) else None
-    return _number_data(data)
+    return _number_data(message.get("data"))
 
 
 def _number_data(data: Any) -> float | None:
@@ -91,7 +87,6 @@ class _Binary(Actor):
     component = "tpl_math_binary"
     operands: tuple[str, str] = ("a", "b")
     await_all_inports = True
-    symbol = "?"
 
     def compute(self, x: float, y: float) -> float | str:
         raise NotImplementedError

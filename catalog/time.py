@@ -15,7 +15,7 @@ from typing import Any
 from reflow_cli import Actor, Message, PortSpec
 from reflow_cli.errors import ReflowError
 
-from ._common import rfc3339, schema, strftime
+from ._common import natural, rfc3339, rfc3339_now, schema, strftime
 
 __all__ = ["COMPONENTS"]
 
@@ -86,7 +86,7 @@ class IntervalTrigger(Actor):
         fired = 0
         while limit == 0 or fired < limit:
             await trio.sleep_until(start + step * period)
-            await ctx.send_async({"trigger": Message.object({"timestamp": rfc3339(nanos=_time.time_ns())})})
+            await ctx.send_async({"trigger": Message.object({"timestamp": rfc3339_now()})})
             fired += 1
             step += 1
             behind = trio.current_time() - (start + step * period)
@@ -209,8 +209,6 @@ class CronTrigger(Actor):
     async def run(self, ctx: Any) -> None:
         import trio
 
-        from ._common import natural
-
         config = ctx.config
         named = config.get("commonSchedules") or "Custom"
         expression = COMMON_SCHEDULES.get(named) or config.get("cronExpression") or "0 * * * *"
@@ -235,7 +233,7 @@ class CronTrigger(Actor):
             if delay > 0:
                 await trio.sleep(delay)
             fired += 1
-            stamp = rfc3339(nanos=_time.time_ns())
+            stamp = rfc3339_now()
             if template is None:
                 payload = Message.object({"timestamp": stamp, "schedule": expression})
             else:

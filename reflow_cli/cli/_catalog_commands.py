@@ -117,13 +117,9 @@ def _render(info: Mapping[str, Any]) -> str:
             lines += _wrap(prop["description"], "      ")
     example = info.get("example")
     if example:
-        lines += ["", "Example:"]
-        for key, value in example.items():
-            if isinstance(value, Mapping) and value and key != "config":
-                lines.append(f"  {key}:")
-                lines += [f"    {name}: {json.dumps(item, ensure_ascii=False)}" for name, item in value.items()]
-            else:
-                lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+        from ..catalog._docs import example_lines
+
+        lines += ["", "Example:", *(f"  {line}" for line in example_lines(example))]
     return "\n".join(lines)
 
 
