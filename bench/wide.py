@@ -34,8 +34,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Emitter, RssSampler, load_average, rss_bytes, run_child  # noqa: E402
+from chain import Passthrough, Sink  # noqa: E402  (one Sink instance is shared by every sink node)
 
-from reflow_cli import Actor, Message, Network, RunState  # noqa: E402
+from reflow_cli import Message, Network, RunState  # noqa: E402
 from reflow_cli.native import BACKEND  # noqa: E402
 
 TARGET_TOTAL_S = 2.0
@@ -45,32 +46,6 @@ RUNS = [("fanin", 10_000, True), ("pairs", 10_000, True),
         ("pairs", 1_000, False), ("pairs", 5_000, False),
         ("linear", 1_000, False), ("linear", 5_000, False)]
 QUICK_RUNS = [("fanin", 10_000, True), ("pairs", 10_000, True)]
-
-
-class Passthrough(Actor):
-    """Forwards its input unchanged."""
-
-    component = "bench_passthrough"
-    inports = ["in"]
-    outports = ["out"]
-
-    def run(self, ctx: Any) -> None:
-        ctx.done({"out": ctx.inputs["in"]})
-
-
-class Sink(Actor):
-    """Counts what arrives (one instance shared by every sink node)."""
-
-    component = "bench_sink"
-    inports = ["in"]
-    outports: list[str] = []
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def run(self, ctx: Any) -> None:
-        self.count += 1
-        ctx.done()
 
 
 def build(topology: str, nodes: int) -> tuple[Network, Sink, int]:
