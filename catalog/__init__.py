@@ -22,13 +22,16 @@ from typing import Any
 
 __all__ = [
     "FAMILIES",
+    "NOT_PORTED",
     "NOT_PORTED_ANCHOR",
     "describe_component",
     "family_components",
     "family_of",
     "list_components",
+    "is_not_ported",
     "not_ported",
     "not_ported_message",
+    "not_ported_note",
     "register_all",
 ]
 
@@ -37,6 +40,8 @@ FAMILIES: tuple[str, ...] = ("flow", "data", "math", "text", "time", "streams", 
 
 #: Where the docs list the reference ids we do not ship yet.
 NOT_PORTED_ANCHOR = "docs/catalog.md#not-ported"
+#: What is said of a reference id this catalog does not ship yet.
+NOT_PORTED = "exists in offbit-reflow but is not ported yet"
 
 
 def family_components(family: str) -> dict[str, Any]:
@@ -62,20 +67,26 @@ def not_ported() -> list[str]:
     return sorted(REFERENCE_IDS - shipped)
 
 
+def is_not_ported(template_id: Any) -> bool:
+    """Whether ``template_id`` is an offbit-reflow id this catalog does not ship yet (cheap: one frozenset)."""
+    from ._reference import REFERENCE_IDS
+
+    return isinstance(template_id, str) and template_id in REFERENCE_IDS
+
+
+def not_ported_note(template_id: Any) -> str | None:
+    """``exists in offbit-reflow but is not ported yet; see ...`` for a reference id we lack; else ``None``."""
+    return f"{NOT_PORTED}; see {NOT_PORTED_ANCHOR}" if is_not_ported(template_id) else None
+
+
 def not_ported_message(template_id: Any) -> str | None:
     """The registry's hook for an unknown id: a message when it is a reference id we have not ported.
 
     Returns ``None`` for any other id (the registry then reports it as
-    unknown, with its "did you mean" hint). Cheap: it reads one frozenset.
+    unknown, with its "did you mean" hint).
     """
-    from ._reference import REFERENCE_IDS
-
-    if not isinstance(template_id, str) or template_id not in REFERENCE_IDS:
-        return None
-    return (
-        f"unknown template id: {template_id!r} exists in offbit-reflow but is not ported yet; "
-        f"see {NOT_PORTED_ANCHOR}"
-    )
+    note = not_ported_note(template_id)
+    return None if note is None else f"unknown template id: {template_id!r} {note}"
 
 
 def _summary(component: Any) -> str:

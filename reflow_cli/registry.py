@@ -197,11 +197,11 @@ class ComponentRegistry:
 
     def hint(self, template_id: str) -> str | None:
         """A short note on an unknown id: "not ported yet ..." or "did you mean 'x'?"; ``None`` if none applies."""
-        from .catalog import not_ported_message
+        from .catalog import not_ported_note
 
-        note = not_ported_message(template_id)
+        note = not_ported_note(template_id)
         if note is not None:
-            return note.split(f"{template_id!r} ", 1)[-1]
+            return note
         close = suggest(str(template_id), self.ids())
         return f"did you mean {close!r}?" if close else None
 

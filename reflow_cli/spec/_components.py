@@ -114,11 +114,10 @@ class ComponentResolver:
             return Resolved(problems=[("E010", f"could not look up component {component!r}: {_short_error(exc)}",
                                        "the component catalog or a pack failed to load")])
         if entry is None:
-            from ..catalog import not_ported_message
+            from ..catalog import NOT_PORTED, NOT_PORTED_ANCHOR, is_not_ported
 
-            if not_ported_message(component) is not None:
-                return Resolved(problems=[("E010", f"component {component!r} exists in offbit-reflow but is not ported "
-                                           "yet", "see docs/catalog.md#not-ported")])
+            if is_not_ported(component):
+                return Resolved(problems=[("E010", f"component {component!r} {NOT_PORTED}", f"see {NOT_PORTED_ANCHOR}")])
             close = suggest(component, self._known_ids())
             hint = (
                 f"did you mean {close!r}?"
