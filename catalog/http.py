@@ -192,7 +192,7 @@ class HttpRequest(Actor):
             if headers_in["type"] != "Object":
                 ctx.done({"error_out": Message.error(f"Expected Object on headers_in port, got {headers_in['type']}")})
                 return
-            state["headers"] = {str(k): _header_text(v) for k, v in headers_in["data"].items()}
+            state["headers"] = {str(k).lower(): _header_text(v) for k, v in headers_in["data"].items()}
         message = inputs.get("data_in")
         if message is None:
             ctx.done()
@@ -243,7 +243,7 @@ class HttpRequest(Actor):
         config = ctx.config
         client = ctx.state["client"]
         headers = {str(k).lower(): _header_text(v) for k, v in (config.get("headers") or {}).items()}
-        headers.update({k.lower(): v for k, v in (ctx.state.get("headers") or {}).items()})
+        headers.update(ctx.state.get("headers") or {})  # lower-cased when they came in
         parts = self._request_parts(config, method, message, headers)
         query = config.get("query") or None
         retries = int(config.get("retries", 0))
