@@ -32,6 +32,7 @@ The tree::
     │   ├── ContextArgumentError     wrong argument to ``done``/``send`` (ValueError)
     │   └── ContextTypeError         a port or pool name that is not a str (TypeError)
     ├── ActorError                   an actor's tick failed (carried in events/status)
+    ├── FileWriteError               a file a run writes (trace, dead letters) cannot be written (OSError)
     ├── StreamError                  stream misuse (RuntimeError)
     │   └── NotAStreamError          ``take_stream()`` on a non-stream (ValueError)
     ├── CompositionError             composing graphs or inlining a subgraph failed
@@ -59,8 +60,8 @@ The tree::
 Five more subclasses of :class:`ReflowError` live beside the code that raises
 them: ``diagram.DiagramError`` (Graphviz missing or failing),
 ``trace_summary.TraceFormatError`` (no trace event in the file, ValueError),
-``trace.TraceWriteError`` (a trace file that cannot be written, OSError),
-``engine._policies.DeadLetterError`` (a dead letter that cannot be written, OSError) and
+``trace.TraceWriteError`` (a trace file that cannot be written) and
+``engine._policies.DeadLetterError`` (a dead letter that cannot be written), both FileWriteErrors, and
 ``metrics.MetricsError`` (a malformed metrics address or a port that cannot be bound, OSError). The
 catalog's ``ExpressionError`` and ``CronError`` are ReflowErrors (and ValueErrors) too. Spec
 files never raise: every problem in one is a diagnostic with a code
@@ -68,6 +69,9 @@ files never raise: every problem in one is a diagnostic with a code
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 __all__ = [
     "ActorError",
@@ -83,6 +87,7 @@ __all__ = [
     "ContextTypeError",
     "DependencyCycleError",
     "DependencyError",
+    "FileWriteError",
     "GraphError",
     "GraphFormatError",
     "GraphTypeError",
@@ -232,6 +237,29 @@ class ActorError(ReflowError):
         self.node_id = node_id
         self.error = error
         super().__init__(f"node {node_id!r} failed: {error}")
+
+
+class FileWriteError(ReflowError, OSError):
+    """A file a run writes as it goes cannot be written (a folder, a missing folder, no permission, a full disk).
+
+    ``path`` is the file, ``reason`` the operating system's words; a subclass
+    says what was being written through :attr:`writing`.
+    """
+
+    writing = "write"
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot {self.writing} {self.path}: {reason}")
+
+    @classmethod
+    def from_os_error(cls, path: str | os.PathLike[str], exc: OSError) -> FileWriteError:
+        """The error for ``exc``, raised while writing ``path``."""
+        return cls(path, exc.strerror or str(exc))
+
+    def __reduce__(self) -> tuple[type[FileWriteError], tuple[str, str]]:
+        return type(self), (str(self.path), self.reason)
 
 
 # --- streams ----------------------------------------------------------------

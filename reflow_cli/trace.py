@@ -21,7 +21,7 @@ from typing import IO, Any
 import trio
 
 from .engine import EventStream, NetworkStatistics
-from .errors import ReflowError
+from .errors import FileWriteError
 from .message import Message
 
 __all__ = ["PAYLOAD_LIMIT", "TraceWriteError", "TraceWriter", "event_json"]
@@ -70,19 +70,8 @@ def _cut_payload(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "message": cut + "…"}
 
 
-class TraceWriteError(ReflowError, OSError):
-    """The trace file cannot be written (a folder, a missing folder, no permission, a full disk).
-
-    ``path`` is the file, ``reason`` the operating system's words.
-    """
-
-    def __init__(self, path: str | Path, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"cannot write {self.path}: {reason}")
-
-    def __reduce__(self) -> tuple[type[TraceWriteError], tuple[str, str]]:
-        return type(self), (str(self.path), self.reason)
+class TraceWriteError(FileWriteError):
+    """The trace file cannot be written (a folder, a missing folder, no permission, a full disk)."""
 
 
 class TraceWriter:
@@ -116,7 +105,7 @@ class TraceWriter:
             try:
                 self._handle = self.path.open("w", encoding="utf-8")
             except OSError as exc:
-                raise TraceWriteError(self.path, exc.strerror or str(exc)) from exc
+                raise TraceWriteError.from_os_error(self.path, exc) from exc
 
     def close(self) -> None:
         """Close the file when :meth:`open` opened it and :meth:`run` never ran."""
@@ -138,7 +127,7 @@ class TraceWriter:
         except TraceWriteError:
             raise
         except OSError as exc:
-            raise TraceWriteError(self.path, exc.strerror or str(exc)) from exc
+            raise TraceWriteError.from_os_error(self.path, exc) from exc
         finally:
             self._handle = None
             self.finished.set()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ConfigError, ReflowError
+from ..errors import ConfigError, FileWriteError
 
 __all__ = ["ERROR_POLICIES", "DeadLetterError", "DeadLetters", "ErrorPolicy"]
 
@@ -72,20 +72,13 @@ class ErrorPolicy:
         return self.then if self.action == "retry" else self.action
 
 
-class DeadLetterError(ReflowError, OSError):
+class DeadLetterError(FileWriteError):
     """The dead-letter file cannot be written (a folder, a missing or read-only folder, a full disk).
 
     Raised rather than dropping the failed packet; the run stops with it.
-    ``path`` is the file, ``reason`` the operating system's words.
     """
 
-    def __init__(self, path: str | Path, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"cannot write dead letters to {self.path}: {reason}")
-
-    def __reduce__(self) -> tuple[type[DeadLetterError], tuple[str, str]]:
-        return type(self), (str(self.path), self.reason)
+    writing = "write dead letters to"
 
 
 class DeadLetters:
@@ -112,7 +105,7 @@ class DeadLetters:
                 self._handle.flush()
             except OSError as exc:
                 self._discard_handle()
-                raise DeadLetterError(self.path, exc.strerror or str(exc)) from exc
+                raise DeadLetterError.from_os_error(self.path, exc) from exc
             self.written += 1
 
     def _discard_handle(self) -> None:
