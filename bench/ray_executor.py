@@ -13,14 +13,18 @@ Prints JSON lines.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from reflow_cli import Actor, Message, Network
-from reflow_cli.engine._ray_run import RayExecutor
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Emitter  # noqa: E402
+
+from reflow_cli import Actor, Message, Network  # noqa: E402
+from reflow_cli.engine._ray_run import RayExecutor  # noqa: E402
 
 
 class Source(Actor):
@@ -106,8 +110,12 @@ def timed(net: Network) -> tuple[float, float, str]:
     return running - started, done - running, status.state.name
 
 
+_EMIT = Emitter(None, bench="ray")
+
+
 def line(**fields: Any) -> None:
-    print(json.dumps({"bench": "ray", "impl": "reflow", "python": sys.version.split()[0], **fields}), flush=True)
+    """One JSON line (with ``bench``, ``impl`` and ``python``)."""
+    _EMIT(fields)
 
 
 def main() -> None:
