@@ -12,7 +12,6 @@ import platform
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
