@@ -235,7 +235,9 @@ class _Loader:
         overrides: Sequence[str],
         stack: tuple[Path, ...],
         unknown_keys: bool = True,
+        prebuilt: Graph | None = None,
     ) -> LoadedPipeline:
+        """Check a normalised spec and build its Graph (``prebuilt``: the one a Graph JSON file already gave)."""
         if overrides:
             apply_overrides(norm, tuple(overrides), _parse_override_value)
         issues.extend(norm.issues)
@@ -264,9 +266,12 @@ class _Loader:
             and not any(d.severity == "error" for d in diagnostics)
             and all(sub.graph is not None for sub in subgraphs.values())  # else their errors are reported
         ):
-            graph, problem = _build_graph(spec, subgraphs)
-            if problem is not None:
-                diagnostics.append(Diagnostic("error", "E002", shown, 1, 1, problem, None, ""))
+            if prebuilt is not None:
+                graph = prebuilt
+            else:
+                graph, problem = _build_graph(spec, subgraphs)
+                if problem is not None:
+                    diagnostics.append(Diagnostic("error", "E002", shown, 1, 1, problem, None, ""))
         convertible = not any(CODES[i.code][0] == "error" and not i.kept for i in issues)
         return LoadedPipeline(path, spec, graph, classes, diagnostics, convertible=convertible)
 
@@ -341,10 +346,11 @@ class _Loader:
             return LoadedPipeline(path, None, None, {}, self.finish(issues, shown, source.locator, {}), "graph")
         spec = export_to_spec(graph.to_json(), [p.id for p in graph.iter_processes()])
         norm = Normalised(spec, export_origins(document, spec))
-        loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack, unknown_keys=False)
+        # the graph is exactly what the file says, unless --set or ./file subgraphs change it
+        unchanged = not overrides and not any(is_file_component(n["component"]) for n in spec["nodes"].values())
+        loaded = self.finish_spec(path, shown, source, issues, norm, overrides, stack, unknown_keys=False,
+                                  prebuilt=graph if unchanged else None)
         loaded.kind = "graph"
-        if loaded.graph is not None and not overrides and not any(is_file_component(n["component"]) for n in spec["nodes"].values()):
-            loaded.graph = graph  # exactly what the file says
         return loaded
 
 
