@@ -180,11 +180,13 @@ def _compose(
     case_sensitive: bool | None = None,
     description: str | None = None,
     properties: dict[str, Any] | None = None,
+    preloaded: LoadedPipeline | None = None,
 ) -> LoadedPipeline:
     """Load the parts, merge them, and check the result; every problem is a diagnostic.
 
     ``manifest`` is the manifest's shown name and locator (None: the parts come
     from the command line, and ``path`` is only the first of them).
+    ``preloaded`` is the only part, when the caller has loaded it already.
     """
     here = (_key(path),) if manifest is not None else ()
     # the parts' graphs are what gets merged, with their subgraphs inlined (their paths are relative to the parts)
@@ -200,7 +202,7 @@ def _compose(
                               raw=True)
                 diagnostics.append(loader.locate(issue, shown, manifest[1] if manifest else Locator(), {}))
                 return LoadedPipeline(path, None, None, {}, diagnostics, "compose")
-            part_loaded = loader.load(part.path, (), chain, part.shown)
+            part_loaded = preloaded if preloaded is not None else loader.load(part.path, (), chain, part.shown)
             loaded.append(part_loaded)
             diagnostics.extend(d for d in part_loaded.diagnostics if d not in diagnostics)
     finally:
@@ -454,16 +456,17 @@ def compose_paths(
     limit = DEFAULT_MAX_SIZE if max_size is None else max_size
     shown_paths = [os.fspath(p) for p in paths]
     with _no_gc():
+        loader = _Loader(registry, allow_import, limit, components=True)
+        preloaded = None
         if len(shown_paths) == 1 and not connections and name is None:
-            single = _Loader(registry, allow_import, limit, components=True).load(
-                Path(shown_paths[0]), tuple(overrides), (), shown_paths[0])
+            single = loader.load(Path(shown_paths[0]), tuple(overrides), (), shown_paths[0])
             if single.kind == "compose":
                 return single
-        loader = _Loader(registry, allow_import, limit, components=True)
+            preloaded = single if not overrides else None  # the one part, loaded already
         parts = [_Part(Path(p), p, None, None) for p in shown_paths]
         first = Path(shown_paths[0]) if shown_paths else Path(".")
         wires = [_Connection(text, None, i) for i, text in enumerate(connections)]
-        return _compose(loader, first, COMMAND_LINE, name, parts, wires, [], overrides, (), None, [])
+        return _compose(loader, first, COMMAND_LINE, name, parts, wires, [], overrides, (), None, [], preloaded=preloaded)
 
 
 def _folder_notes(parts: list[_Part], folder: Path) -> list[str]:
