@@ -64,18 +64,15 @@ async def _wait_first(refs: list[Any]) -> list[Any]:
 async def _queue_each(
     run: TrioRun, accepted: dict[str, int], edge_key: str, node_id: str, port: str, packets: list[Message]
 ) -> None:
-    """Queue ``packets`` into ``node_id.port`` one by one (in the run's trio thread), counting each in ``accepted``.
+    """Queue ``packets`` into ``node_id.port`` (in the run's trio thread), counting what goes in in ``accepted``.
 
     A function, not a method: an ``async def`` would make Ray run the host as an asyncio actor.
     """
-    sched = run.sched
-    sched.begin_activity()  # one activity for the batch: the run cannot settle half-way through
-    try:
-        for packet in packets:
-            await run.accept(node_id, port, [packet])
-            accepted[edge_key] = accepted.get(edge_key, 0) + 1
-    finally:
-        sched.end_activity()
+
+    def queued(count: int) -> None:
+        accepted[edge_key] = accepted.get(edge_key, 0) + count
+
+    await run.accept(node_id, port, packets, on_queued=queued)
 
 
 def add_shipped_folders(names: Iterable[str], path: list[str] | None = None) -> list[str]:

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -205,23 +206,27 @@ class TrioRun:
             self._feeders.remove(feeder)
             self.sched.end_activity()
 
-    async def accept(self, node_id: str, port: str, messages: list[Message]) -> None:
+    async def accept(
+        self, node_id: str, port: str, messages: list[Message], on_queued: Callable[[int], None] | None = None
+    ) -> None:
         """Deliver packets that arrive from outside the run (a remote edge) into ``node.port``.
 
         Waits for room like any sender (backpressure reaches whoever called),
         and counts as activity meanwhile, so the run cannot look complete.
+        ``on_queued(n)`` is told of every ``n`` packets queued, as they go in
+        (so a caller's count is exact wherever the run is cancelled).
         """
-        node = self.nodes[node_id]
-        inport = node.inports.get(port)
-        if inport is None:
-            inport = node.add_inport(port, self.plan.capacities.get((node_id, port), self.plan.options.default_capacity))
+        inport = self._inport(node_id, port, self.plan.options.default_capacity)
         waiter = _Feeder(inport, self.sched)
         waiter.task = current_task()
         self.sched.begin_activity()
         try:
             start = 0
             while True:
-                start += inport.push_many(messages, start)
+                pushed = inport.push_many(messages, start)
+                start += pushed
+                if pushed and on_queued is not None:
+                    on_queued(pushed)
                 consumer = inport.node
                 if consumer.parked == PARK_INPUT and (not consumer.await_all or consumer._all_ready()):
                     self.sched.wake(consumer)
